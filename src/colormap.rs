@@ -1,0 +1,158 @@
+//! Colour maps, computed here rather than in Typst so that cell colours,
+//! text contrast and the colorbar all come from one set of stops.
+
+use crate::spec::Color;
+
+/// The original figure's white → deep-red ramp.
+const MEMHEAT_REDS: [&str; 8] = [
+    "#FFFFFF", "#FEE5D9", "#FCBBA1", "#FC9272", "#FB6A4A", "#EF3B2C", "#CB181D", "#99000D",
+];
+
+/// Names accepted by `color.map`, in the order the help lists them.
+pub const NAMES: &[&str] = &[
+    "memheat-reds",
+    "reds",
+    "blues",
+    "greens",
+    "greys",
+    "oranges",
+    "purples",
+    "ylorrd",
+    "ylgnbu",
+    "viridis",
+    "cividis",
+    "magma",
+    "inferno",
+    "plasma",
+];
+
+/// Continuous maps are sampled at this many evenly spaced stops; linear
+/// interpolation between them is within one 8-bit step of the source.
+const SAMPLES: usize = 33;
+
+/// Evenly spaced colour stops, low to high, interpolated linearly in sRGB
+/// (as matplotlib's `LinearSegmentedColormap` and the Typst colorbar do).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColorMap {
+    stops: Vec<Color>,
+}
+
+pub fn named(name: &str) -> Option<ColorMap> {
+    let gradient = match name {
+        "memheat-reds" => {
+            let stops = MEMHEAT_REDS
+                .iter()
+                .map(|h| Color::parse(h).expect("built-in colours are valid"))
+                .collect();
+            return Some(ColorMap { stops });
+        }
+        "reds" => colorous::REDS,
+        "blues" => colorous::BLUES,
+        "greens" => colorous::GREENS,
+        "greys" => colorous::GREYS,
+        "oranges" => colorous::ORANGES,
+        "purples" => colorous::PURPLES,
+        "ylorrd" => colorous::YELLOW_ORANGE_RED,
+        "ylgnbu" => colorous::YELLOW_GREEN_BLUE,
+        "viridis" => colorous::VIRIDIS,
+        "cividis" => colorous::CIVIDIS,
+        "magma" => colorous::MAGMA,
+        "inferno" => colorous::INFERNO,
+        "plasma" => colorous::PLASMA,
+        _ => return None,
+    };
+    let stops = (0..SAMPLES)
+        .map(|i| {
+            let c = gradient.eval_continuous(i as f64 / (SAMPLES - 1) as f64);
+            Color([c.r, c.g, c.b])
+        })
+        .collect();
+    Some(ColorMap { stops })
+}
+
+impl ColorMap {
+    /// At least two stops; the spec check guarantees it.
+    pub fn from_stops(stops: Vec<Color>) -> ColorMap {
+        ColorMap { stops }
+    }
+
+    pub fn reversed(mut self) -> ColorMap {
+        self.stops.reverse();
+        self
+    }
+
+    pub fn stops(&self) -> &[Color] {
+        &self.stops
+    }
+
+    /// The colour at `t` in [0, 1]; outside clips to the ends.
+    pub fn sample(&self, t: f64) -> Color {
+        let last = self.stops.len() - 1;
+        let pos = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) } * last as f64;
+        let i = (pos.floor() as usize).min(last.saturating_sub(1));
+        let f = pos - i as f64;
+        let (a, b) = (self.stops[i].0, self.stops[(i + 1).min(last)].0);
+        let mix = |k: usize| (a[k] as f64 + (b[k] as f64 - a[k] as f64) * f).round() as u8;
+        Color([mix(0), mix(1), mix(2)])
+    }
+}
+
+/// WCAG relative luminance of an sRGB colour.
+pub fn luminance(c: Color) -> f64 {
+    let lin = |v: u8| {
+        let s = v as f64 / 255.0;
+        if s <= 0.04045 {
+            s / 12.92
+        } else {
+            ((s + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(c.0[0]) + 0.7152 * lin(c.0[1]) + 0.0722 * lin(c.0[2])
+}
+
+/// Black or white, whichever contrasts more with `fill` (as seaborn does).
+pub fn text_color(fill: Color) -> Color {
+    let l = luminance(fill);
+    let with_black = (l + 0.05) / 0.05;
+    let with_white = 1.05 / (l + 0.05);
+    if with_white > with_black {
+        Color::WHITE
+    } else {
+        Color::BLACK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_name_resolves() {
+        for name in NAMES {
+            assert!(named(name).is_some(), "{name}");
+        }
+        assert!(named("jet").is_none());
+    }
+
+    #[test]
+    fn sampling_interpolates_and_clips() {
+        let map = ColorMap::from_stops(vec![Color([0, 0, 0]), Color([200, 100, 50])]);
+        assert_eq!(map.sample(0.5), Color([100, 50, 25]));
+        assert_eq!(map.sample(-1.0), Color([0, 0, 0]));
+        assert_eq!(map.sample(7.0), Color([200, 100, 50]));
+        let reds = named("memheat-reds").unwrap();
+        assert_eq!(reds.sample(0.0), Color::WHITE);
+        assert_eq!(reds.sample(1.0), Color([0x99, 0, 0x0D]));
+        // 3/7 of the way lands exactly on the fourth stop.
+        assert_eq!(reds.sample(3.0 / 7.0), Color([0xFC, 0x92, 0x72]));
+        assert_eq!(reds.clone().reversed().sample(0.0), Color([0x99, 0, 0x0D]));
+    }
+
+    #[test]
+    fn text_switches_to_white_on_dark_fills() {
+        assert_eq!(text_color(Color::WHITE), Color::BLACK);
+        assert_eq!(text_color(Color([0x99, 0, 0x0D])), Color::WHITE);
+        assert_eq!(text_color(Color([0xE8, 0xE8, 0xE8])), Color::BLACK);
+        assert_eq!(text_color(Color([0x44, 0x01, 0x54])), Color::WHITE);
+    }
+}

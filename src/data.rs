@@ -1,0 +1,463 @@
+//! Loads a sweep: trace files found by the spec's globs, and the status logs.
+//!
+//! Policy for bad data: anything wrong with a file the user did not write by
+//! hand is a [`Warning`] naming the file and the reason, and the file's cell
+//! shows what is known. Only a problem in the spec itself (a glob that
+//! matches nothing, a missing log) is an error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::spec::{Key, KeyError, Logs, Spec};
+use crate::trace::{self, RankValue, Scalar};
+
+/// A problem with one input file; the build goes on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Warning {
+    pub path: PathBuf,
+    /// 1-based line, where the problem has one.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Warning {
+    pub fn new(path: &Path, message: impl Into<String>) -> Warning {
+        Warning {
+            path: path.to_path_buf(),
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// One trace file whose name matched the filename pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub path: PathBuf,
+    /// The filename pattern's named captures.
+    pub captures: BTreeMap<String, String>,
+    /// What the file holds, or why nothing usable could be read from it.
+    pub content: Result<RunValues, Unusable>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunValues {
+    /// Finite numeric scalar fields of the rank, in input units.
+    pub numbers: BTreeMap<String, f64>,
+    /// The `actual` field, in input units.
+    pub actual: f64,
+    /// The `theory` field; `None` when missing or not finite.
+    pub theory: Option<f64>,
+}
+
+/// Why a trace gives no value; the warning says more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable(pub String);
+
+/// Run status as the sweep's logs record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Success,
+    Failure,
+}
+
+/// A config line of a status log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    pub path: PathBuf,
+    pub line: usize,
+    pub status: Status,
+    pub captures: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Sweep {
+    pub runs: Vec<Run>,
+    pub log: Vec<LogEntry>,
+    pub warnings: Vec<Warning>,
+    /// Every file read, sorted: the build's dependencies.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Resolves the spec's globs against `base` (the spec's directory) and
+/// reads every match, trace files in parallel.
+pub fn load(spec: &Spec, base: &Path) -> Result<Sweep, KeyError> {
+    let mut sweep = Sweep::default();
+    let trace_paths = expand_globs(
+        &spec.inputs.traces.0,
+        base,
+        &[Key::Field("inputs"), Key::Field("traces")],
+        &mut sweep.warnings,
+    )?;
+    let results: Vec<(Option<Run>, Vec<Warning>)> = trace_paths
+        .par_iter()
+        .map(|path| read_run(path, spec))
+        .collect();
+    for (run, warnings) in results {
+        sweep.runs.extend(run);
+        sweep.warnings.extend(warnings);
+    }
+    sweep.inputs.extend(trace_paths);
+    if let Some(logs) = &spec.inputs.logs {
+        load_logs(logs, base, &mut sweep)?;
+    }
+    sweep.inputs.sort();
+    sweep.inputs.dedup();
+    Ok(sweep)
+}
+
+/// Each glob must match at least one file: an empty match is almost always
+/// a wrong path, and a figure silently missing data is worse than an error.
+fn expand_globs(
+    globs: &[String],
+    base: &Path,
+    keys: &[Key<'static>],
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<PathBuf>, KeyError> {
+    let mut files = Vec::new();
+    for (i, pattern) in globs.iter().enumerate() {
+        let mut at = keys.to_vec();
+        if globs.len() > 1 {
+            at.push(Key::Index(i));
+        }
+        let full = if Path::new(pattern).is_absolute() {
+            pattern.clone()
+        } else {
+            // The base may hold glob metacharacters ("[draft]/"); they are literal.
+            format!(
+                "{}/{pattern}",
+                glob::Pattern::escape(&base.to_string_lossy())
+            )
+        };
+        let entries = glob::glob(&full).map_err(|e| {
+            KeyError::new(
+                &at,
+                format!("invalid glob `{pattern}`: {}", e.msg),
+                Some(format!("at character {} of the pattern", e.pos + 1)),
+            )
+        })?;
+        let mut matched = 0;
+        for entry in entries {
+            match entry {
+                Ok(path) if path.is_dir() => warnings.push(Warning::new(
+                    &path,
+                    "matches the glob but is a directory; skipped",
+                )),
+                Ok(path) => {
+                    matched += 1;
+                    files.push(path);
+                }
+                Err(e) => warnings.push(Warning::new(
+                    e.path(),
+                    format!("cannot be listed ({}); skipped", e.error()),
+                )),
+            }
+        }
+        if matched == 0 {
+            return Err(KeyError::new(
+                &at,
+                format!("glob `{pattern}` matches no file"),
+                Some(format!(
+                    "it was resolved against `{}` (the spec's directory)",
+                    base.display()
+                )),
+            ));
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// Reads one trace file. `None` when its name does not match the pattern.
+fn read_run(path: &Path, spec: &Spec) -> (Option<Run>, Vec<Warning>) {
+    let mut warnings = Vec::new();
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        warnings.push(Warning::new(path, "file name is not valid UTF-8; skipped"));
+        return (None, warnings);
+    };
+    let pattern = &spec.inputs.filename.0;
+    let captures = match pattern.captures(name) {
+        Some(c) if c.get(0).is_some_and(|m| m.range() == (0..name.len())) => c,
+        _ => {
+            warnings.push(Warning::new(
+                path,
+                "file name does not match `inputs.filename`; skipped",
+            ));
+            return (None, warnings);
+        }
+    };
+    let captures: BTreeMap<String, String> = pattern
+        .capture_names()
+        .flatten()
+        .filter_map(|n| Some((n.to_string(), captures.name(n)?.as_str().to_string())))
+        .collect();
+    let content = match std::fs::read(path) {
+        Ok(bytes) => read_values(&bytes, path, spec, &mut warnings),
+        Err(e) => {
+            warnings.push(Warning::new(path, format!("cannot be read ({e})")));
+            Err(Unusable("unreadable".into()))
+        }
+    };
+    let run = Run {
+        path: path.to_path_buf(),
+        captures,
+        content,
+    };
+    (Some(run), warnings)
+}
+
+/// Extracts the rank's values from a trace document.
+fn read_values(
+    bytes: &[u8],
+    path: &Path,
+    spec: &Spec,
+    warnings: &mut Vec<Warning>,
+) -> Result<RunValues, Unusable> {
+    let mut warn = |message: String| warnings.push(Warning::new(path, message));
+    let ranks = trace::scan(bytes).map_err(|e| {
+        warn(format!("malformed JSON: {e}"));
+        Unusable("malformed JSON".into())
+    })?;
+    let wanted = &spec.inputs.rank;
+    let rank = match ranks.iter().rev().find(|r| &r.key == wanted) {
+        Some(rank) => rank,
+        None => match ranks.as_slice() {
+            [] => {
+                warn("the trace is empty (`{}`)".into());
+                return Err(Unusable("empty trace".into()));
+            }
+            [only] => {
+                warn(format!(
+                    "no rank `{wanted}`; using its only rank `{}`",
+                    only.key
+                ));
+                only
+            }
+            _ => {
+                let keys: Vec<_> = ranks.iter().map(|r| format!("`{}`", r.key)).collect();
+                warn(format!(
+                    "no rank `{wanted}` (it has {}); set `inputs.rank`",
+                    keys.join(", ")
+                ));
+                return Err(Unusable("rank missing".into()));
+            }
+        },
+    };
+    let fields = match &rank.value {
+        RankValue::Object(fields) => fields,
+        RankValue::NotAnObject(what) => {
+            warn(format!("rank `{}` is {what}, not an object", rank.key));
+            return Err(Unusable("rank is not an object".into()));
+        }
+    };
+    // Later duplicates win, as in Python's json module.
+    let mut latest: BTreeMap<&str, &Scalar> = BTreeMap::new();
+    for (k, v) in fields {
+        latest.insert(k, v);
+    }
+    let numbers: BTreeMap<String, f64> = latest
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Scalar::Number(n) => Some((k.to_string(), *n)),
+            _ => None,
+        })
+        .collect();
+    let mut field = |name: &str, role: &str| -> Option<f64> {
+        match latest.get(name) {
+            Some(Scalar::Number(n)) => Some(*n),
+            Some(Scalar::NonFinite(token)) => {
+                warn(format!("{role} field `{name}` is `{token}`"));
+                None
+            }
+            Some(other) => {
+                warn(format!(
+                    "{role} field `{name}` is {}, not a number",
+                    describe(other)
+                ));
+                None
+            }
+            None => {
+                warn(format!("{role} field `{name}` is missing"));
+                None
+            }
+        }
+    };
+    let Some(actual) = field(&spec.inputs.actual, "actual") else {
+        return Err(Unusable("no actual value".into()));
+    };
+    let theory = field(&spec.inputs.theory, "theoretical");
+    Ok(RunValues {
+        numbers,
+        actual,
+        theory,
+    })
+}
+
+fn describe(s: &Scalar) -> String {
+    match s {
+        Scalar::Number(n) => format!("the number {n}"),
+        Scalar::NonFinite(t) => format!("`{t}`"),
+        Scalar::Str(s) => format!("the string {s:?}"),
+        Scalar::Bool(b) => format!("`{b}`"),
+        Scalar::Null => "`null`".into(),
+    }
+}
+
+fn load_logs(logs: &Logs, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError> {
+    let kinds = [
+        (&logs.success, Status::Success, "success"),
+        (&logs.failure, Status::Failure, "failure"),
+    ];
+    for (globs, status, key) in kinds {
+        if globs.0.is_empty() {
+            continue;
+        }
+        let keys = [Key::Field("inputs"), Key::Field("logs"), Key::Field(key)];
+        for path in expand_globs(&globs.0, base, &keys, &mut sweep.warnings)? {
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    sweep
+                        .log
+                        .extend(parse_log(&text, &path, status, &logs.line.0));
+                }
+                Err(e) => sweep
+                    .warnings
+                    .push(Warning::new(&path, format!("cannot be read ({e})"))),
+            }
+            sweep.inputs.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Config lines of one log. Blank lines, `#` comments and lines that do not
+/// match are not configs; CRLF endings are accepted.
+pub fn parse_log(
+    text: &str,
+    path: &Path,
+    status: Status,
+    line_pattern: &regex::Regex,
+) -> Vec<LogEntry> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line = line.trim_end_matches('\r');
+            if line.trim_start().starts_with('#') {
+                return None;
+            }
+            let caps = line_pattern.captures(line)?;
+            let captures = line_pattern
+                .capture_names()
+                .flatten()
+                .filter_map(|n| Some((n.to_string(), caps.name(n)?.as_str().to_string())))
+                .collect();
+            Some(LogEntry {
+                path: path.to_path_buf(),
+                line: i + 1,
+                status,
+                captures,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{self, SpecSource};
+
+    fn spec(extra: &str) -> Spec {
+        spec::parse(&SpecSource {
+            path: "t.yaml".into(),
+            text: format!("inputs:\n  traces: '*.json'\n{extra}"),
+        })
+        .unwrap()
+    }
+
+    fn values(json: &str) -> (Result<RunValues, Unusable>, Vec<String>) {
+        let mut w = Vec::new();
+        let r = read_values(json.as_bytes(), Path::new("f.json"), &spec(""), &mut w);
+        (r, w.into_iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn reads_the_rank_fields() {
+        let (r, w) = values(
+            r#"{"0": {"samples": [{"a": 1}], "peak_allocated_MB": 58716.72, "theoretical_memory_MB": 140204.06, "static_memory_MB": 3}}"#,
+        );
+        let r = r.unwrap();
+        assert_eq!((r.actual, r.theory), (58716.72, Some(140204.06)));
+        assert_eq!(r.numbers["static_memory_MB"], 3.0);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn non_finite_theory_is_unknown_and_named() {
+        let (r, w) = values(r#"{"0": {"peak_allocated_MB": 1, "theoretical_memory_MB": NaN}}"#);
+        assert_eq!(r.unwrap().theory, None);
+        assert_eq!(
+            w,
+            ["f.json: theoretical field `theoretical_memory_MB` is `NaN`"]
+        );
+        let (r, w) = values(r#"{"0": {"peak_allocated_MB": -Infinity}}"#);
+        assert_eq!(r, Err(Unusable("no actual value".into())));
+        assert_eq!(
+            w,
+            ["f.json: actual field `peak_allocated_MB` is `-Infinity`"]
+        );
+    }
+
+    #[test]
+    fn single_other_rank_is_used_and_said() {
+        let (r, w) = values(r#"{"3": {"peak_allocated_MB": 5}}"#);
+        assert_eq!(r.unwrap().actual, 5.0);
+        assert_eq!(w[0], "f.json: no rank `0`; using its only rank `3`");
+        let (r, w) = values(r#"{}"#);
+        assert!(r.is_err());
+        assert_eq!(w, ["f.json: the trace is empty (`{}`)"]);
+    }
+
+    #[test]
+    fn missing_theory_keeps_actual() {
+        let (r, w) = values(r#"{"0": {"peak_allocated_MB": 5}}"#);
+        assert_eq!(r.unwrap().theory, None);
+        assert_eq!(
+            w,
+            ["f.json: theoretical field `theoretical_memory_MB` is missing"]
+        );
+    }
+
+    #[test]
+    fn log_lines_skip_comments_blank_and_crlf() {
+        let pattern = spec::parse(&SpecSource {
+            path: "t.yaml".into(),
+            text: "inputs: {traces: x, logs: {success: s}}\n".into(),
+        })
+        .unwrap()
+        .inputs
+        .logs
+        .unwrap()
+        .line;
+        let text = "# Config 1: TP=8, PP=8 - SUCCESS\r\n\r\nConfig 2: TP=2, PP=4, DP=1 - SUCCESS\r\ngarbage TP=3, PP=3\n";
+        let entries = parse_log(text, Path::new("s.log"), Status::Success, &pattern.0);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].line, 3);
+        assert_eq!(entries[0].captures["tp"], "2");
+        assert_eq!(entries[0].captures["pp"], "4");
+    }
+}

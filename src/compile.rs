@@ -1,0 +1,252 @@
+//! Compiles the generated Typst source in-process.
+//!
+//! The world is sealed: it serves the one generated source and the fonts
+//! embedded in the binary, nothing from disk or network, so a figure looks
+//! the same on every machine and a template cannot read files.
+
+use std::ops::Range;
+
+use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic, Warned};
+use typst::foundations::{Bytes, Datetime, Dict, Duration, Label, Selector, Value};
+use typst::introspection::{Introspector, MetadataElem};
+use typst::syntax::Source;
+use typst::text::{Font, FontBook};
+use typst::utils::{LazyHash, PicoStr};
+use typst::{Library, LibraryExt, World, WorldExt};
+use typst_layout::PagedDocument;
+
+/// Fonts and the standard library, built once per process.
+pub struct Engine {
+    library: LazyHash<Library>,
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        let fonts: Vec<Font> = typst_assets::fonts()
+            .flat_map(|data| Font::iter(Bytes::new(data)))
+            .collect();
+        Engine {
+            library: LazyHash::new(Library::default()),
+            book: LazyHash::new(FontBook::from_fonts(&fonts)),
+            fonts,
+        }
+    }
+}
+
+impl Engine {
+    /// Family names as the fonts spell them, sorted.
+    pub fn families(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.fonts.iter().map(|f| f.info().family.clone()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    pub fn has_family(&self, name: &str) -> bool {
+        self.book.contains_family(&name.to_lowercase())
+    }
+
+    /// The first character of `text` no embedded font can draw; Typst would
+    /// draw it as an empty box without a word.
+    pub fn missing_glyph(&self, text: &str) -> Option<char> {
+        text.chars().filter(|c| !c.is_whitespace()).find(|&c| {
+            !self
+                .fonts
+                .iter()
+                .any(|f| f.info().coverage.contains(c as u32))
+        })
+    }
+
+    pub fn compile(&self, source: String) -> Result<Compiled, CompileError> {
+        let world = SealedWorld {
+            engine: self,
+            source: Source::detached(source),
+        };
+        let Warned { output, warnings } = typst::compile::<PagedDocument>(&world);
+        let warnings = warnings.iter().map(|d| world.diagnostic(d)).collect();
+        match output {
+            Ok(document) => {
+                let geometry = Geometry::read(&document);
+                Ok(Compiled {
+                    document,
+                    warnings,
+                    geometry,
+                })
+            }
+            Err(errors) => Err(CompileError {
+                source: world.source.text().to_string(),
+                diagnostics: errors.iter().map(|d| world.diagnostic(d)).collect(),
+            }),
+        }
+    }
+}
+
+pub struct Compiled {
+    pub document: PagedDocument,
+    pub warnings: Vec<Diagnostic>,
+    pub geometry: Geometry,
+}
+
+/// A Typst error or warning, located in the generated source.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub error: bool,
+    pub message: String,
+    pub hints: Vec<String>,
+    pub span: Option<Range<usize>>,
+}
+
+/// The generated source failed to compile: a template bug, or a value the
+/// template did not expect. The source is kept for the report.
+#[derive(Debug)]
+pub struct CompileError {
+    pub source: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let first = self
+            .diagnostics
+            .first()
+            .map_or("unknown error", |d| d.message.as_str());
+        write!(f, "typst: {first}")
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Where the template put the cells, read back from its metadata: in
+/// points from the page's top-left. Lets tests and checks look at pixels.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Geometry {
+    pub page_width: f64,
+    pub page_height: f64,
+    /// Cell pitch, gap included.
+    pub cell_width: f64,
+    pub cell_height: f64,
+    /// How much cell text was shrunk to fit (1 = not at all).
+    pub text_scale: f64,
+    pub cells: Vec<CellBox>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CellBox {
+    pub row: usize,
+    pub col: usize,
+    pub x: f64,
+    pub y: f64,
+}
+
+impl Geometry {
+    fn read(document: &PagedDocument) -> Geometry {
+        let introspector = document.introspector();
+        let query = |name: &str| {
+            introspector.query(&Selector::Label(
+                Label::new(PicoStr::intern(name)).expect("non-empty label"),
+            ))
+        };
+        let mut geometry = Geometry::default();
+        if let Some(page) = document.pages().first() {
+            geometry.page_width = page.frame.width().to_pt();
+            geometry.page_height = page.frame.height().to_pt();
+        }
+        if let Some(layout) = query("memheat-layout").first().and_then(metadata) {
+            geometry.text_scale = number(&layout, "scale").unwrap_or(1.0);
+            geometry.cell_width = number(&layout, "cell-w").unwrap_or(0.0);
+            geometry.cell_height = number(&layout, "cell-h").unwrap_or(0.0);
+        }
+        for elem in query("memheat-cell").iter() {
+            let (Some(dict), Some(location)) = (metadata(elem), elem.location()) else {
+                continue;
+            };
+            let Some(position) = introspector.position(location) else {
+                continue;
+            };
+            if let (Some(row), Some(col)) = (number(&dict, "row"), number(&dict, "col")) {
+                geometry.cells.push(CellBox {
+                    row: row as usize,
+                    col: col as usize,
+                    x: position.point.x.to_pt(),
+                    y: position.point.y.to_pt(),
+                });
+            }
+        }
+        geometry.cells.sort_by_key(|c| (c.row, c.col));
+        geometry
+    }
+}
+
+fn metadata(elem: &typst::foundations::Content) -> Option<Dict> {
+    match &elem.to_packed::<MetadataElem>()?.value {
+        Value::Dict(d) => Some(d.clone()),
+        _ => None,
+    }
+}
+
+fn number(dict: &Dict, key: &str) -> Option<f64> {
+    match dict.get(key).ok()? {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Length(l) => Some(l.abs.to_pt()),
+        Value::Ratio(r) => Some(r.get()),
+        _ => None,
+    }
+}
+
+struct SealedWorld<'a> {
+    engine: &'a Engine,
+    source: Source,
+}
+
+impl SealedWorld<'_> {
+    fn diagnostic(&self, d: &SourceDiagnostic) -> Diagnostic {
+        Diagnostic {
+            error: d.severity == Severity::Error,
+            message: d.message.to_string(),
+            hints: d.hints.iter().map(|h| h.v.to_string()).collect(),
+            span: self.range(d.span),
+        }
+    }
+}
+
+impl World for SealedWorld<'_> {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.engine.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &self.engine.book
+    }
+
+    fn main(&self) -> typst::syntax::FileId {
+        self.source.id()
+    }
+
+    fn source(&self, id: typst::syntax::FileId) -> FileResult<Source> {
+        if id == self.source.id() {
+            Ok(self.source.clone())
+        } else {
+            Err(FileError::AccessDenied)
+        }
+    }
+
+    fn file(&self, id: typst::syntax::FileId) -> FileResult<Bytes> {
+        if id == self.source.id() {
+            Ok(Bytes::from_string(self.source.text().to_string()))
+        } else {
+            Err(FileError::AccessDenied)
+        }
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.engine.fonts.get(index).cloned()
+    }
+
+    /// Fixed, so `datetime.today()` cannot make two builds differ.
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        Datetime::from_ymd(2000, 1, 1)
+    }
+}

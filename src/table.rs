@@ -1,0 +1,856 @@
+//! The figure's model: which cell holds what, in which colour, with which
+//! text and marks. Pure: the spec and the loaded sweep in, a [`Table`] and
+//! warnings out, so every rule about cells is unit-testable without files.
+//!
+//! Rules (documented in the README's spec reference):
+//! - a config listed in a failure log is *failed*, even when a success log
+//!   also lists it or a (partial) trace exists; both cases warn;
+//! - otherwise a trace makes it *measured*, or *invalid* when the trace has
+//!   no usable actual value;
+//! - a config only a success log lists, without a trace, is *invalid*;
+//! - a config nobody mentions is *missing*;
+//! - re-runs of a config: the trace with the largest `inputs.newest-by`
+//!   value (compared as a number) wins, traces without one lose.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use minijinja::value::Value;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::colormap::{self, ColorMap};
+use crate::data::{LogEntry, Run, Status, Sweep, Warning};
+use crate::spec::{
+    Color, ColorMapSpec, Comparison, Key, KeyError, Mark, Spec, StateStyle, X_DEFAULTS, Y_DEFAULTS,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    pub title: Option<String>,
+    pub subtitle: Option<String>,
+    pub x: Axis,
+    pub y: Axis,
+    /// Rows top to bottom, each left to right.
+    pub rows: Vec<Vec<Cell>>,
+    pub colorbar: Option<Colorbar>,
+    pub legend: Vec<LegendEntry>,
+    pub layout: Layout,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Axis {
+    pub field: String,
+    pub title: String,
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CellState {
+    Measured,
+    Failed,
+    Invalid,
+    Missing,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub state: CellState,
+    pub fill: Option<Color>,
+    pub text_color: Color,
+    pub lines: Vec<String>,
+    pub marks: Vec<CellMark>,
+    /// Display units.
+    pub actual: Option<f64>,
+    pub theory: Option<f64>,
+    /// The trace shown, if any.
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CellMark {
+    pub kind: Mark,
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Colorbar {
+    pub title: String,
+    pub stops: Vec<Color>,
+    pub ticks: Vec<Tick>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tick {
+    /// Position along the bar, 0 at the bottom.
+    pub at: f64,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LegendEntry {
+    pub label: String,
+    pub fill: Option<Color>,
+    pub mark: Option<CellMark>,
+    /// Drawn with a dashed outline, as invalid cells are.
+    pub dashed: bool,
+}
+
+/// Sizes in points; `None` where Typst sizes to content.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layout {
+    pub width: Option<f64>,
+    pub height: Option<f64>,
+    pub font: String,
+    pub font_size: f64,
+    pub title_font_size: f64,
+    pub cell_font_size: f64,
+    pub gap: f64,
+    pub gap_color: Color,
+}
+
+impl Serialize for Color {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.hex())
+    }
+}
+
+impl Serialize for Mark {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            Mark::Hatch => "hatch",
+            Mark::Outline => "outline",
+        })
+    }
+}
+
+/// A cell's key on an axis: numbers are normalised so that `08` and `8`
+/// are one column, and sort as numbers.
+fn canonical(value: &str) -> String {
+    match value.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
+        Ok(v) if v.is_finite() => v.to_string(),
+        _ => value.to_string(),
+    }
+}
+
+fn sort_axis(values: &mut [String], reverse: bool) {
+    let numeric: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
+    if numeric.is_some() {
+        values.sort_by(|a, b| {
+            a.parse::<f64>()
+                .unwrap_or(0.0)
+                .total_cmp(&b.parse().unwrap_or(0.0))
+        });
+    } else {
+        values.sort();
+    }
+    if reverse {
+        values.reverse();
+    }
+}
+
+/// Compact number for labels: `80`, `80.5`.
+fn compact(v: f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+type CellKey = (String, String);
+
+pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyError> {
+    let mut warnings = Vec::new();
+    let x_field = spec.axes.x.field(&X_DEFAULTS).to_string();
+    let y_field = spec.axes.y.field(&Y_DEFAULTS).to_string();
+    let key_of = |captures: &BTreeMap<String, String>| -> Option<CellKey> {
+        Some((
+            canonical(captures.get(&x_field)?),
+            canonical(captures.get(&y_field)?),
+        ))
+    };
+    let describe = |(x, y): &CellKey| format!("{y_field}={y}, {x_field}={x}");
+
+    let mut runs: BTreeMap<CellKey, Vec<&Run>> = BTreeMap::new();
+    for run in &sweep.runs {
+        match key_of(&run.captures) {
+            Some(key) => runs.entry(key).or_default().push(run),
+            None => warnings.push(Warning::new(
+                &run.path,
+                format!("file name has no `{x_field}` or `{y_field}` value; skipped"),
+            )),
+        }
+    }
+    let mut logged: BTreeMap<CellKey, Vec<&LogEntry>> = BTreeMap::new();
+    for entry in &sweep.log {
+        if let Some(key) = key_of(&entry.captures) {
+            logged.entry(key).or_default().push(entry);
+        }
+    }
+
+    let x_labels = axis_labels(&spec.axes.x, runs.keys().chain(logged.keys()).map(|k| &k.0));
+    let y_labels = axis_labels(&spec.axes.y, runs.keys().chain(logged.keys()).map(|k| &k.1));
+    for key in runs.keys().chain(logged.keys()).collect::<BTreeSet<_>>() {
+        if !x_labels.contains(&key.0) || !y_labels.contains(&key.1) {
+            let path = runs
+                .get(key)
+                .map(|r| r[0].path.clone())
+                .or_else(|| logged.get(key).map(|l| l[0].path.clone()))
+                .unwrap_or_default();
+            warnings.push(Warning::new(
+                &path,
+                format!(
+                    "config {} is not among the axes' `values`; not shown",
+                    describe(key)
+                ),
+            ));
+        }
+    }
+
+    let texts = CellText::new(spec)?;
+    let map = color_map(spec);
+    let scale = spec.units.scale();
+    let [lo, hi] = spec.color.range;
+    let unit = &spec.units.label;
+
+    let mut rows = Vec::with_capacity(y_labels.len());
+    for y in &y_labels {
+        let mut row = Vec::with_capacity(x_labels.len());
+        for x in &x_labels {
+            let key = (x.clone(), y.clone());
+            let here = describe(&key);
+            let entries = logged.get(&key).map(Vec::as_slice).unwrap_or(&[]);
+            let failure = entries.iter().find(|e| e.status == Status::Failure);
+            let success = entries.iter().find(|e| e.status == Status::Success);
+            let run = runs
+                .get(&key)
+                .map(|candidates| newest(candidates, &spec.inputs.newest_by, &here, &mut warnings));
+            let cell = match (failure, run) {
+                (Some(f), run) => {
+                    if let Some(s) = success {
+                        warnings.push(Warning {
+                            path: f.path.clone(),
+                            line: Some(f.line),
+                            message: format!(
+                                "config {here} is also listed as succeeded at {}:{}; shown as failed",
+                                s.path.display(),
+                                s.line
+                            ),
+                        });
+                    }
+                    if let Some(run) = run {
+                        warnings.push(Warning::new(
+                            &run.path,
+                            format!(
+                                "trace of a run that {}:{} lists as failed (written before the OOM?); shown as failed",
+                                f.path.display(),
+                                f.line
+                            ),
+                        ));
+                    }
+                    plain_cell(CellState::Failed, &spec.cells.failed)
+                }
+                (None, Some(run)) => match &run.content {
+                    Ok(values) => {
+                        let actual = values.actual * scale;
+                        let theory = values.theory.map(|t| t * scale);
+                        check_plausible(run, actual, theory, spec, &mut warnings);
+                        let fill = map.sample((actual - lo) / (hi - lo));
+                        let marks = spec
+                            .thresholds
+                            .iter()
+                            .filter(|t| {
+                                let value = match t.metric.as_str() {
+                                    "actual" => Some(actual),
+                                    "theory" => theory,
+                                    other => values.numbers.get(other).map(|v| v * scale),
+                                };
+                                matches!((value, t.comparison()), (Some(v), Some(c)) if c.holds(v))
+                            })
+                            .map(|t| CellMark {
+                                kind: t.mark,
+                                color: t.color,
+                            })
+                            .collect();
+                        let lines = texts.render(run, actual, theory, unit)?;
+                        Cell {
+                            state: CellState::Measured,
+                            fill: Some(fill),
+                            text_color: colormap::text_color(fill),
+                            lines,
+                            marks,
+                            actual: Some(actual),
+                            theory,
+                            source: Some(run.path.clone()),
+                        }
+                    }
+                    Err(_) => Cell {
+                        source: Some(run.path.clone()),
+                        ..plain_cell(CellState::Invalid, &spec.cells.invalid)
+                    },
+                },
+                (None, None) => match success {
+                    Some(s) => {
+                        warnings.push(Warning {
+                            path: s.path.clone(),
+                            line: Some(s.line),
+                            message: format!(
+                                "config {here} is listed as succeeded but has no trace"
+                            ),
+                        });
+                        plain_cell(CellState::Invalid, &spec.cells.invalid)
+                    }
+                    None => plain_cell(CellState::Missing, &spec.cells.missing),
+                },
+            };
+            row.push(cell);
+        }
+        rows.push(row);
+    }
+
+    let legend = legend(spec, &rows, &map);
+    let colorbar = spec.style.colorbar.then(|| Colorbar {
+        title: spec
+            .color
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Peak memory ({unit})")),
+        stops: map.stops().to_vec(),
+        ticks: ticks(lo, hi, spec.color.ticks),
+    });
+    let (width, height) = spec.figure_size();
+    let style = &spec.style;
+    let table = Table {
+        title: spec.title.clone(),
+        subtitle: spec.subtitle.clone(),
+        x: Axis {
+            field: x_field.clone(),
+            title: spec.axes.x.title(&X_DEFAULTS).to_string(),
+            labels: x_labels,
+        },
+        y: Axis {
+            field: y_field.clone(),
+            title: spec.axes.y.title(&Y_DEFAULTS).to_string(),
+            labels: y_labels,
+        },
+        rows,
+        colorbar,
+        legend,
+        layout: Layout {
+            width,
+            height,
+            font: style.font.clone(),
+            font_size: style.font_size.0,
+            title_font_size: style
+                .title_font_size
+                .map_or(style.font_size.0 + 2.0, |l| l.0),
+            cell_font_size: style.cell_font_size.map_or(style.font_size.0, |l| l.0),
+            gap: style.gap.0,
+            gap_color: style.gap_color,
+        },
+    };
+    warnings.sort();
+    warnings.dedup();
+    Ok((table, warnings))
+}
+
+fn axis_labels<'a>(
+    axis: &crate::spec::Axis,
+    seen: impl Iterator<Item = &'a String>,
+) -> Vec<String> {
+    match &axis.values {
+        Some(values) => {
+            let mut labels: Vec<String> = values.iter().map(|v| canonical(&v.0)).collect();
+            if axis.reverse {
+                labels.reverse();
+            }
+            labels
+        }
+        None => {
+            let mut labels: Vec<String> =
+                seen.cloned().collect::<BTreeSet<_>>().into_iter().collect();
+            sort_axis(&mut labels, axis.reverse);
+            labels
+        }
+    }
+}
+
+/// Picks the newest of a config's traces and says which when there are several.
+fn newest<'a>(
+    candidates: &[&'a Run],
+    field: &str,
+    here: &str,
+    warnings: &mut Vec<Warning>,
+) -> &'a Run {
+    let order = |r: &Run| r.captures.get(field).and_then(|v| v.parse::<f64>().ok());
+    let best = candidates
+        .iter()
+        .copied()
+        .max_by(|a, b| {
+            let (oa, ob) = (order(a), order(b));
+            // None sorts below every number; ties go to the later path.
+            oa.partial_cmp(&ob)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.path.cmp(&b.path))
+        })
+        .expect("a config has at least one trace");
+    if candidates.len() > 1 {
+        let others: Vec<String> = candidates
+            .iter()
+            .filter(|r| !std::ptr::eq(**r, best))
+            .map(|r| r.path.display().to_string())
+            .collect();
+        let why = match best.captures.get(field) {
+            Some(v) => format!("largest `{field}` = {v}"),
+            None => format!("no trace has a numeric `{field}`; last by name"),
+        };
+        warnings.push(Warning::new(
+            &best.path,
+            format!(
+                "config {here} has {} traces; using this one ({why}), ignoring {}",
+                candidates.len(),
+                others.join(", ")
+            ),
+        ));
+    }
+    best
+}
+
+/// Warns about values that point to a unit bug or a broken tracer; the cell
+/// still shows them, with the colour clipped.
+fn check_plausible(
+    run: &Run,
+    actual: f64,
+    theory: Option<f64>,
+    spec: &Spec,
+    warnings: &mut Vec<Warning>,
+) {
+    let unit = &spec.units.label;
+    let top = spec.color.range[1];
+    for (name, value) in [("actual", Some(actual)), ("theoretical", theory)] {
+        let Some(v) = value else { continue };
+        let problem = if v <= 0.0 {
+            Some("is not positive")
+        } else if v > 10.0 * top.abs().max(1.0) {
+            Some("is implausibly large; check `units.input`")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            warnings.push(Warning::new(
+                &run.path,
+                format!("{name} value {}{unit} {problem}", compact(v)),
+            ));
+        }
+    }
+}
+
+fn plain_cell(state: CellState, style: &StateStyle) -> Cell {
+    let lines = if style.text.is_empty() {
+        vec![]
+    } else {
+        vec![style.text.clone()]
+    };
+    Cell {
+        state,
+        fill: style.fill,
+        text_color: style.fill.map_or(Color::BLACK, colormap::text_color),
+        lines,
+        marks: vec![],
+        actual: None,
+        theory: None,
+        source: None,
+    }
+}
+
+fn color_map(spec: &Spec) -> ColorMap {
+    let map = match &spec.color.map {
+        ColorMapSpec::Name(name) => colormap::named(name).expect("checked when parsing the spec"),
+        ColorMapSpec::Stops(stops) => ColorMap::from_stops(stops.clone()),
+    };
+    if spec.color.reverse {
+        map.reversed()
+    } else {
+        map
+    }
+}
+
+fn ticks(lo: f64, hi: f64, count: u32) -> Vec<Tick> {
+    let n = count.max(2) as usize - 1;
+    let values: Vec<f64> = (0..=n)
+        .map(|i| lo + (hi - lo) * i as f64 / n as f64)
+        .collect();
+    // Fewest decimals that still tell every tick apart exactly.
+    let decimals = (0..=4)
+        .find(|&d| {
+            values
+                .iter()
+                .all(|v| (format!("{v:.d$}").parse::<f64>().unwrap_or(f64::NAN) - v).abs() < 1e-9)
+        })
+        .unwrap_or(4);
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Tick {
+            at: i as f64 / n as f64,
+            label: format!("{v:.decimals$}"),
+        })
+        .collect()
+}
+
+fn legend(spec: &Spec, rows: &[Vec<Cell>], map: &ColorMap) -> Vec<LegendEntry> {
+    if !spec.style.legend {
+        return vec![];
+    }
+    let present = |state: CellState| rows.iter().flatten().any(|c| c.state == state);
+    let mut entries = Vec::new();
+    let states = [
+        (CellState::Failed, &spec.cells.failed),
+        (CellState::Invalid, &spec.cells.invalid),
+        (CellState::Missing, &spec.cells.missing),
+    ];
+    for (state, style) in states {
+        if let (true, Some(label)) = (present(state), &style.label) {
+            entries.push(LegendEntry {
+                label: label.clone(),
+                fill: style.fill,
+                mark: None,
+                dashed: state == CellState::Invalid,
+            });
+        }
+    }
+    for t in &spec.thresholds {
+        let mark = CellMark {
+            kind: t.mark,
+            color: t.color,
+        };
+        if !rows.iter().flatten().any(|c| c.marks.contains(&mark)) {
+            continue;
+        }
+        let label = t.label.clone().unwrap_or_else(|| {
+            let (symbol, value) = t.comparison().map_or(("?", 0.0), Comparison::symbol);
+            let mut metric = t.metric.clone();
+            if let Some(first) = metric.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            format!("{metric} {symbol} {}{}", compact(value), spec.units.label)
+        });
+        entries.push(LegendEntry {
+            label,
+            // A mid-scale swatch shows the mark as it looks on data.
+            fill: Some(map.sample(0.6)),
+            mark: Some(mark),
+            dashed: false,
+        });
+    }
+    entries
+}
+
+/// The compiled `cells.text` templates.
+struct CellText<'s> {
+    env: Environment<'s>,
+    lines: &'s [String],
+}
+
+impl<'s> CellText<'s> {
+    fn new(spec: &'s Spec) -> Result<Self, KeyError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let decimals = spec.cells.decimals;
+        env.add_filter("fixed", move |v: Value, digits: Option<u8>| -> String {
+            let d = digits.unwrap_or(decimals) as usize;
+            match f64::try_from(v) {
+                Ok(n) if n.is_finite() => format!("{n:.d$}"),
+                _ => "n/a".into(),
+            }
+        });
+        for (i, line) in spec.cells.text.iter().enumerate() {
+            env.add_template_owned(format!("cells.text[{i}]"), line.clone())
+                .map_err(|e| text_error(i, &e, None))?;
+        }
+        Ok(CellText {
+            env,
+            lines: &spec.cells.text,
+        })
+    }
+
+    fn render(
+        &self,
+        run: &Run,
+        actual: f64,
+        theory: Option<f64>,
+        unit: &str,
+    ) -> Result<Vec<String>, KeyError> {
+        let mut ctx: BTreeMap<String, Value> = BTreeMap::new();
+        for (k, v) in &run.captures {
+            // `tp` is the number 2 in templates, so `{{ tp * pp }}` works.
+            let value = match (v.parse::<i64>(), v.parse::<f64>()) {
+                (Ok(i), _) => Value::from(i),
+                (_, Ok(f)) if f.is_finite() => Value::from(f),
+                _ => Value::from(v.as_str()),
+            };
+            ctx.insert(k.clone(), value);
+        }
+        if let Ok(values) = &run.content {
+            for (k, v) in &values.numbers {
+                ctx.insert(k.clone(), Value::from(*v));
+            }
+        }
+        ctx.insert("actual".into(), Value::from(actual));
+        ctx.insert("theory".into(), theory.map_or(Value::from(()), Value::from));
+        ctx.insert("unit".into(), Value::from(unit));
+        (0..self.lines.len())
+            .map(|i| {
+                let template = self
+                    .env
+                    .get_template(&format!("cells.text[{i}]"))
+                    .expect("added in new()");
+                template
+                    .render(&ctx)
+                    .map_err(|e| text_error(i, &e, Some(ctx.keys().cloned().collect())))
+            })
+            .collect()
+    }
+}
+
+fn text_error(i: usize, e: &minijinja::Error, fields: Option<Vec<String>>) -> KeyError {
+    let what = e
+        .detail()
+        .map_or_else(|| e.kind().to_string(), str::to_string);
+    let hint = fields.map(|f| format!("the fields of a cell are: {}", f.join(", ")));
+    KeyError::new(
+        &[Key::Field("cells"), Key::Field("text"), Key::Index(i)],
+        format!("cell text template: {what}"),
+        hint.or_else(|| Some("write values as `{{ name }}`, e.g. `{{ actual|fixed(1) }}`".into())),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{RunValues, Unusable};
+    use crate::spec::{self, SpecSource};
+
+    fn spec(extra: &str) -> Spec {
+        spec::parse(&SpecSource {
+            path: "t.yaml".into(),
+            text: format!(
+                "inputs:\n  traces: '*.json'\n  logs: {{success: s, failure: f}}\n{extra}"
+            ),
+        })
+        .unwrap()
+    }
+
+    fn run(tp: &str, pp: &str, ts: &str, actual: f64, theory: Option<f64>) -> Run {
+        Run {
+            path: format!("tp{tp}_pp{pp}_ts{ts}.json").into(),
+            captures: [("tp", tp), ("pp", pp), ("ts", ts)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            content: Ok(RunValues {
+                numbers: BTreeMap::from([("peak_allocated_MB".to_string(), actual)]),
+                actual,
+                theory,
+            }),
+        }
+    }
+
+    fn log(tp: &str, pp: &str, status: Status, line: usize) -> LogEntry {
+        LogEntry {
+            path: if status == Status::Success {
+                "s.log"
+            } else {
+                "f.log"
+            }
+            .into(),
+            line,
+            status,
+            captures: [("tp", tp), ("pp", pp)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn table(sweep: &Sweep, extra: &str) -> (Table, Vec<String>) {
+        let (t, w) = build(&spec(extra), sweep).unwrap();
+        (t, w.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn axes_sort_numerically_and_cells_get_text_colour_and_hatch() {
+        let sweep = Sweep {
+            runs: vec![
+                run("1", "12", "1", 70.0 * 1024.0, Some(100.0 * 1024.0)),
+                run("1", "8", "2", 10.0 * 1024.0, Some(12.0 * 1024.0)),
+                run("2", "32", "3", 57.34 * 1024.0, Some(80.0 * 1024.0)),
+            ],
+            ..Sweep::default()
+        };
+        let (t, w) = table(&sweep, "");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(t.x.labels, ["8", "12", "32"]);
+        assert_eq!(t.y.labels, ["1", "2"]);
+        let hot = &t.rows[0][1];
+        assert_eq!(hot.lines, ["Actual: 70.0GB", "Theory: 100.0GB"]);
+        assert_eq!(hot.text_color, Color::WHITE);
+        assert_eq!(hot.marks.len(), 1);
+        let cool = &t.rows[0][0];
+        assert_eq!(cool.text_color, Color::BLACK);
+        assert!(cool.marks.is_empty());
+        // 80 is not above 80: the comparison is strict.
+        assert!(t.rows[1][2].marks.is_empty());
+        assert_eq!(t.rows[1][2].lines[0], "Actual: 57.3GB");
+        assert_eq!(t.rows[1][0].state, CellState::Missing);
+        let ticks: Vec<_> = t
+            .colorbar
+            .unwrap()
+            .ticks
+            .iter()
+            .map(|t| t.label.clone())
+            .collect();
+        assert_eq!(ticks, ["0", "20", "40", "60", "80"]);
+        assert_eq!(t.legend.len(), 1);
+        assert_eq!(t.legend[0].label, "Theory > 80GB");
+    }
+
+    #[test]
+    fn failure_log_wins_and_is_explained() {
+        let sweep = Sweep {
+            runs: vec![run("1", "1", "5", 90.0 * 1024.0, None)],
+            log: vec![
+                log("1", "1", Status::Success, 2),
+                log("1", "1", Status::Failure, 7),
+            ],
+            ..Sweep::default()
+        };
+        let (t, w) = table(&sweep, "");
+        assert_eq!(t.rows[0][0].state, CellState::Failed);
+        assert_eq!(t.rows[0][0].lines, ["—"]);
+        assert_eq!(
+            w,
+            [
+                "f.log:7: config tp=1, pp=1 is also listed as succeeded at s.log:2; shown as failed",
+                "tp1_pp1_ts5.json: trace of a run that f.log:7 lists as failed (written before the OOM?); shown as failed",
+            ]
+        );
+    }
+
+    #[test]
+    fn newest_rerun_wins_by_number_not_string() {
+        let sweep = Sweep {
+            runs: vec![
+                run("1", "1", "900", 1024.0, None),
+                run("1", "1", "1000", 2048.0, None),
+            ],
+            ..Sweep::default()
+        };
+        let (t, w) = table(&sweep, "");
+        assert_eq!(t.rows[0][0].actual, Some(2.0));
+        assert_eq!(
+            w,
+            [
+                "tp1_pp1_ts1000.json: config tp=1, pp=1 has 2 traces; using this one (largest `ts` = 1000), ignoring tp1_pp1_ts900.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_and_success_without_trace_are_not_zero() {
+        let mut bad = run("1", "2", "1", 0.0, None);
+        bad.content = Err(Unusable("malformed JSON".into()));
+        let sweep = Sweep {
+            runs: vec![bad],
+            log: vec![
+                log("2", "2", Status::Success, 3),
+                log("2", "1", Status::Failure, 4),
+            ],
+            ..Sweep::default()
+        };
+        let (t, w) = table(&sweep, "");
+        assert_eq!(t.rows[0][1].state, CellState::Invalid);
+        assert_eq!(t.rows[0][1].fill, None);
+        assert_eq!(t.rows[0][1].lines, ["no data"]);
+        assert_eq!(t.rows[1][1].state, CellState::Invalid);
+        assert_eq!(t.rows[1][0].state, CellState::Failed);
+        assert_eq!(
+            w,
+            ["s.log:3: config tp=2, pp=2 is listed as succeeded but has no trace"]
+        );
+        let labels: Vec<_> = t.legend.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(labels, ["Failed (OOM)", "No usable trace"]);
+    }
+
+    #[test]
+    fn unknown_theory_shows_na_and_no_hatch() {
+        let sweep = Sweep {
+            runs: vec![run("1", "1", "1", 50.0 * 1024.0, None)],
+            ..Sweep::default()
+        };
+        let (t, _) = table(&sweep, "");
+        assert_eq!(t.rows[0][0].lines, ["Actual: 50.0GB", "Theory: n/aGB"]);
+        assert!(t.rows[0][0].marks.is_empty());
+    }
+
+    #[test]
+    fn implausible_values_warn_and_clip() {
+        let sweep = Sweep {
+            runs: vec![
+                run("1", "1", "1", 5000.0 * 1024.0, None),
+                run("1", "2", "1", 0.0, None),
+            ],
+            ..Sweep::default()
+        };
+        let (t, w) = table(&sweep, "");
+        assert_eq!(t.rows[0][0].fill, Some(Color([0x99, 0, 0x0D])));
+        assert_eq!(t.rows[0][1].fill, Some(Color::WHITE));
+        assert_eq!(
+            w,
+            [
+                "tp1_pp1_ts1.json: actual value 5000GB is implausibly large; check `units.input`",
+                "tp1_pp2_ts1.json: actual value 0GB is not positive",
+            ]
+        );
+    }
+
+    #[test]
+    fn explicit_axis_values_and_custom_text() {
+        let sweep = Sweep {
+            runs: vec![
+                run("1", "1", "1", 1024.0, None),
+                run("1", "3", "1", 1024.0, None),
+            ],
+            ..Sweep::default()
+        };
+        let (t, w) = table(
+            &sweep,
+            "axes: {x: {values: [4, 1]}}\ncells: {text: ['{{ tp }}x{{ pp }}: {{ actual|fixed(2) }} {{ unit }}']}\n",
+        );
+        assert_eq!(t.x.labels, ["4", "1"]);
+        assert_eq!(t.rows[0][1].lines, ["1x1: 1.00 GB"]);
+        assert_eq!(
+            w,
+            ["tp1_pp3_ts1.json: config tp=1, pp=3 is not among the axes' `values`; not shown"]
+        );
+    }
+
+    #[test]
+    fn cell_text_typo_names_the_fields() {
+        let sweep = Sweep {
+            runs: vec![run("1", "1", "1", 1024.0, None)],
+            ..Sweep::default()
+        };
+        let e = build(&spec("cells: {text: ['{{ thoery }}']}\n"), &sweep).unwrap_err();
+        assert_eq!(
+            e.keys,
+            [Key::Field("cells"), Key::Field("text"), Key::Index(0)]
+        );
+        assert!(
+            e.message.starts_with("cell text template: "),
+            "{}",
+            e.message
+        );
+        assert!(e.hint.unwrap().contains("theory"));
+    }
+}

@@ -1,0 +1,170 @@
+//! Fills the Typst template with the figure's model.
+//!
+//! minijinja knows nothing about Typst, so values go through one filter,
+//! `typ`, that writes them as Typst literals (strings quoted and escaped,
+//! `none`, `true`). User text thus never becomes markup or code.
+
+use std::fmt::Write as _;
+
+use minijinja::value::{Serde, Value, ValueKind};
+use minijinja::{Environment, Error as JinjaError, ErrorKind, UndefinedBehavior};
+
+use crate::table::Table;
+
+/// The built-in template, compiled into the binary.
+pub const HEATMAP: &str = include_str!("../templates/heatmap.typ.j2");
+
+#[derive(Debug, thiserror::Error)]
+#[error("template {name}:{line}: {message}")]
+pub struct TemplateError {
+    pub name: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Renders the Typst source of a figure. `spec_path` only goes into a comment.
+pub fn render(table: &Table, spec_path: &str) -> Result<String, TemplateError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_filter("typ", typ);
+    env.add_filter("pt", pt);
+    let name = "heatmap.typ.j2";
+    let wrap = |e: JinjaError| TemplateError {
+        name: name.into(),
+        line: e.line().unwrap_or(0),
+        message: e
+            .detail()
+            .map_or_else(|| e.kind().to_string(), str::to_string),
+    };
+    env.add_template(name, HEATMAP).map_err(wrap)?;
+    let template = env.get_template(name).map_err(wrap)?;
+    template
+        .render(minijinja::context! {
+            table => Value::from(Serde(table)),
+            spec_path => spec_path.replace(['\n', '\r'], " "),
+        })
+        .map_err(wrap)
+}
+
+/// A length in points, or `auto`.
+fn pt(v: Value) -> Result<String, JinjaError> {
+    if v.is_none() || v.is_undefined() {
+        return Ok("auto".into());
+    }
+    let n = f64::try_from(v)?;
+    Ok(format!("{}pt", number(n)?))
+}
+
+/// Any value as a Typst literal.
+fn typ(v: Value) -> Result<String, JinjaError> {
+    let mut out = String::new();
+    write_typ(&v, &mut out)?;
+    Ok(out)
+}
+
+fn write_typ(v: &Value, out: &mut String) -> Result<(), JinjaError> {
+    match v.kind() {
+        ValueKind::Undefined | ValueKind::None => out.push_str("none"),
+        ValueKind::Bool => out.push_str(if v.is_true() { "true" } else { "false" }),
+        ValueKind::Number => match i64::try_from(v.clone()) {
+            Ok(i) if v.as_i64().is_some() => write!(out, "{i}").expect("writing to a String"),
+            _ => out.push_str(&number(f64::try_from(v.clone())?)?),
+        },
+        ValueKind::String => write_string(v.as_str().unwrap_or_default(), out),
+        ValueKind::Seq | ValueKind::Iterable => {
+            out.push('(');
+            let items: Vec<Value> = v.try_iter()?.collect();
+            for item in &items {
+                write_typ(item, out)?;
+                out.push_str(", ");
+            }
+            // `(x,)` is a one-element array; `()` the empty one.
+            if items.len() > 1 {
+                out.truncate(out.len() - 2);
+            } else if items.len() == 1 {
+                out.pop();
+            }
+            out.push(')');
+        }
+        ValueKind::Map => {
+            let keys: Vec<Value> = v.try_iter()?.collect();
+            if keys.is_empty() {
+                out.push_str("(:)");
+                return Ok(());
+            }
+            out.push('(');
+            for (i, key) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_string(&key.to_string(), out);
+                out.push_str(": ");
+                write_typ(&v.get_item(key)?, out)?;
+            }
+            out.push(')');
+        }
+        other => {
+            return Err(JinjaError::new(
+                ErrorKind::InvalidOperation,
+                format!("cannot write a {other} value as Typst"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Typst has no literal for NaN or infinity; the table never holds one.
+fn number(n: f64) -> Result<String, JinjaError> {
+    if !n.is_finite() {
+        return Err(JinjaError::new(
+            ErrorKind::InvalidOperation,
+            format!("{n} has no Typst literal"),
+        ));
+    }
+    let s = format!("{n}");
+    Ok(if s.contains('.') { s } else { format!("{s}.0") })
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                write!(out, "\\u{{{:x}}}", c as u32).expect("writing to a String")
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_become_typst_literals() {
+        let v = Value::from(Serde(serde_json::json!({
+            "s": "a \"b\" \\ #_*$@<x>\n",
+            "n": 1.5,
+            "i": 3,
+            "none": null,
+            "t": true,
+            "one": [1],
+            "empty": [],
+            "map": {},
+        })));
+        assert_eq!(
+            typ(v).unwrap(),
+            r#"("empty": (), "i": 3, "map": (:), "n": 1.5, "none": none, "one": (1,), "s": "a \"b\" \\ #_*$@<x>\n", "t": true)"#
+        );
+        assert_eq!(pt(Value::from(12)).unwrap(), "12.0pt");
+        assert_eq!(pt(Value::from(())).unwrap(), "auto");
+        assert!(typ(Value::from(f64::NAN)).is_err());
+    }
+}

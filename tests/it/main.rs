@@ -1,0 +1,5 @@
+//! One integration-test binary, so typst links once.
+
+mod build;
+mod cli;
+mod util;

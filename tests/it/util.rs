@@ -1,0 +1,149 @@
+//! Shared helpers: the binary, the example data read independently of
+//! memheat, and readers for the PDF and PNG it writes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn memheat() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_memheat"))
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One successful run of the example sweep, read with serde_json.
+#[derive(Debug, Clone)]
+pub struct ExampleRun {
+    pub tp: u32,
+    pub pp: u32,
+    pub actual_gb: f64,
+    pub theory_gb: f64,
+}
+
+pub fn example_runs() -> Vec<ExampleRun> {
+    let dir = repo().join("examples/485B/traces");
+    let mut runs = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let field = |key: &str| -> u32 {
+            let start = name.find(&format!("_{key}")).unwrap() + key.len() + 1;
+            name[start..].split('_').next().unwrap().parse().unwrap()
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let rank = &json["0"];
+        runs.push(ExampleRun {
+            tp: field("tp"),
+            pp: field("pp"),
+            actual_gb: rank["peak_allocated_MB"].as_f64().unwrap() / 1024.0,
+            theory_gb: rank["theoretical_memory_MB"].as_f64().unwrap() / 1024.0,
+        });
+    }
+    runs.sort_by_key(|r| (r.tp, r.pp));
+    runs
+}
+
+/// (tp, pp) of every config the example's failure log lists.
+pub fn example_failures() -> Vec<(u32, u32)> {
+    let text =
+        std::fs::read_to_string(repo().join("examples/485B/logs/failed_configs.log")).unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("Config"))
+        .map(|l| {
+            let num = |key: &str| -> u32 {
+                let start = l.find(key).unwrap() + key.len();
+                l[start..]
+                    .split(',')
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap()
+            };
+            (num("TP="), num("PP="))
+        })
+        .collect()
+}
+
+/// The text of every page, with the whitespace lopdf inserts removed.
+pub fn pdf_text(path: &Path) -> String {
+    let doc = lopdf::Document::load(path).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).unwrap()
+}
+
+/// Font dictionaries of a PDF: (Subtype, has an embedded font file).
+pub fn pdf_fonts(path: &Path) -> Vec<(String, bool)> {
+    let doc = lopdf::Document::load(path).unwrap();
+    let mut fonts = Vec::new();
+    for object in doc.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        if dict.get(b"Type").and_then(|t| t.as_name()).ok() != Some(b"Font".as_slice()) {
+            continue;
+        }
+        let subtype =
+            String::from_utf8_lossy(dict.get(b"Subtype").unwrap().as_name().unwrap()).to_string();
+        let embedded = dict
+            .get(b"FontDescriptor")
+            .and_then(|d| d.as_reference())
+            .and_then(|r| doc.get_dictionary(r))
+            .map(|d| d.has(b"FontFile2") || d.has(b"FontFile3") || d.has(b"FontFile"))
+            .unwrap_or(false);
+        fonts.push((subtype, embedded));
+    }
+    fonts
+}
+
+pub struct Png {
+    pub width: u32,
+    pub height: u32,
+    /// Pixels per metre from the pHYs chunk.
+    pub pixels_per_metre: Option<u32>,
+    rgba: Vec<u8>,
+}
+
+impl Png {
+    pub fn read(path: &Path) -> Png {
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut rgba = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut rgba).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgba);
+        let pixels_per_metre = reader.info().pixel_dims.map(|d| {
+            assert_eq!(d.unit, png::Unit::Meter);
+            assert_eq!(d.xppu, d.yppu);
+            d.xppu
+        });
+        Png {
+            width: info.width,
+            height: info.height,
+            pixels_per_metre,
+            rgba,
+        }
+    }
+
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 3] {
+        let i = ((y * self.width + x) * 4) as usize;
+        [self.rgba[i], self.rgba[i + 1], self.rgba[i + 2]]
+    }
+
+    /// Counts of each colour in a rectangle of points, at `dpi`.
+    pub fn histogram(&self, dpi: f64, x: f64, y: f64, w: f64, h: f64) -> BTreeMap<[u8; 3], usize> {
+        let px = |pt: f64| (pt * dpi / 72.0).round() as u32;
+        let mut counts = BTreeMap::new();
+        for yy in px(y)..px(y + h) {
+            for xx in px(x)..px(x + w) {
+                *counts.entry(self.pixel(xx, yy)).or_default() += 1;
+            }
+        }
+        counts
+    }
+}
+
+pub fn close(a: [u8; 3], b: [u8; 3], tolerance: u8) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tolerance)
+}

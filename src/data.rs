@@ -133,7 +133,7 @@ fn expand_globs(
         if globs.len() > 1 {
             at.push(Key::Index(i));
         }
-        let full = if Path::new(pattern).is_absolute() {
+        let full = if Path::new(pattern).is_absolute() || base.as_os_str().is_empty() {
             pattern.clone()
         } else {
             // The base may hold glob metacharacters ("[draft]/"); they are literal.
@@ -172,7 +172,12 @@ fn expand_globs(
                 format!("glob `{pattern}` matches no file"),
                 Some(format!(
                     "it was resolved against `{}` (the spec's directory)",
-                    base.display()
+                    if base.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        base
+                    }
+                    .display()
                 )),
             ));
         }
@@ -229,7 +234,7 @@ fn read_values(
 ) -> Result<RunValues, Unusable> {
     let mut warn = |message: String| warnings.push(Warning::new(path, message));
     let ranks = trace::scan(bytes).map_err(|e| {
-        warn(format!("malformed JSON: {e}"));
+        warn(format!("malformed JSON: {e}; the cell shows no data"));
         Unusable("malformed JSON".into())
     })?;
     let wanted = &spec.inputs.rank;
@@ -237,7 +242,7 @@ fn read_values(
         Some(rank) => rank,
         None => match ranks.as_slice() {
             [] => {
-                warn("the trace is empty (`{}`)".into());
+                warn("the trace is empty (`{}`); the cell shows no data".into());
                 return Err(Unusable("empty trace".into()));
             }
             [only] => {
@@ -250,7 +255,7 @@ fn read_values(
             _ => {
                 let keys: Vec<_> = ranks.iter().map(|r| format!("`{}`", r.key)).collect();
                 warn(format!(
-                    "no rank `{wanted}` (it has {}); set `inputs.rank`",
+                    "no rank `{wanted}` (it has {}); set `inputs.rank`; the cell shows no data",
                     keys.join(", ")
                 ));
                 return Err(Unusable("rank missing".into()));
@@ -260,7 +265,10 @@ fn read_values(
     let fields = match &rank.value {
         RankValue::Object(fields) => fields,
         RankValue::NotAnObject(what) => {
-            warn(format!("rank `{}` is {what}, not an object", rank.key));
+            warn(format!(
+                "rank `{}` is {what}, not an object; the cell shows no data",
+                rank.key
+            ));
             return Err(Unusable("rank is not an object".into()));
         }
     };
@@ -276,30 +284,25 @@ fn read_values(
             _ => None,
         })
         .collect();
-    let mut field = |name: &str, role: &str| -> Option<f64> {
-        match latest.get(name) {
-            Some(Scalar::Number(n)) => Some(*n),
-            Some(Scalar::NonFinite(token)) => {
-                warn(format!("{role} field `{name}` is `{token}`"));
-                None
-            }
-            Some(other) => {
-                warn(format!(
-                    "{role} field `{name}` is {}, not a number",
-                    describe(other)
-                ));
-                None
-            }
-            None => {
-                warn(format!("{role} field `{name}` is missing"));
-                None
-            }
-        }
+    // `then` says what the figure does without the value.
+    let mut field = |name: &str, role: &str, then: &str| -> Option<f64> {
+        let problem = match latest.get(name) {
+            Some(Scalar::Number(n)) => return Some(*n),
+            Some(Scalar::NonFinite(token)) => format!("is `{token}`"),
+            Some(other) => format!("is {}, not a number", describe(other)),
+            None => "is missing".to_string(),
+        };
+        warn(format!("{role} field `{name}` {problem}; {then}"));
+        None
     };
-    let Some(actual) = field(&spec.inputs.actual, "actual") else {
+    let Some(actual) = field(&spec.inputs.actual, "actual", "the cell shows no data") else {
         return Err(Unusable("no actual value".into()));
     };
-    let theory = field(&spec.inputs.theory, "theoretical");
+    let theory = field(
+        &spec.inputs.theory,
+        "theoretical",
+        "theory shows n/a and marks no threshold",
+    );
     Ok(RunValues {
         numbers,
         actual,
@@ -412,13 +415,15 @@ mod tests {
         assert_eq!(r.unwrap().theory, None);
         assert_eq!(
             w,
-            ["f.json: theoretical field `theoretical_memory_MB` is `NaN`"]
+            [
+                "f.json: theoretical field `theoretical_memory_MB` is `NaN`; theory shows n/a and marks no threshold"
+            ]
         );
         let (r, w) = values(r#"{"0": {"peak_allocated_MB": -Infinity}}"#);
         assert_eq!(r, Err(Unusable("no actual value".into())));
         assert_eq!(
             w,
-            ["f.json: actual field `peak_allocated_MB` is `-Infinity`"]
+            ["f.json: actual field `peak_allocated_MB` is `-Infinity`; the cell shows no data"]
         );
     }
 
@@ -429,7 +434,10 @@ mod tests {
         assert_eq!(w[0], "f.json: no rank `0`; using its only rank `3`");
         let (r, w) = values(r#"{}"#);
         assert!(r.is_err());
-        assert_eq!(w, ["f.json: the trace is empty (`{}`)"]);
+        assert_eq!(
+            w,
+            ["f.json: the trace is empty (`{}`); the cell shows no data"]
+        );
     }
 
     #[test]
@@ -438,7 +446,9 @@ mod tests {
         assert_eq!(r.unwrap().theory, None);
         assert_eq!(
             w,
-            ["f.json: theoretical field `theoretical_memory_MB` is missing"]
+            [
+                "f.json: theoretical field `theoretical_memory_MB` is missing; theory shows n/a and marks no threshold"
+            ]
         );
     }
 

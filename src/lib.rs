@@ -90,7 +90,7 @@ impl Timings {
 
 pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Result<Built, Error> {
     let mut timings = Timings::default();
-    let source = timings.time("spec", || read_spec(spec_path))?;
+    let source = timings.time("read", || read_spec(spec_path))?;
     let spec = timings.time("spec", || spec::parse(&source))?;
     if !engine.has_family(&spec.style.font) {
         return Err(source

@@ -733,8 +733,8 @@ fn default_hatch_color() -> Color {
 }
 fn default_cell_text() -> Vec<String> {
     vec![
-        "Actual: {{ actual|fixed }}{{ unit }}".into(),
-        "Theory: {{ theory|fixed }}{{ unit }}".into(),
+        "Actual: {{ actual|amount }}".into(),
+        "Theory: {{ theory|amount }}".into(),
     ]
 }
 fn default_decimals() -> u8 {
@@ -832,12 +832,10 @@ impl SpecSource {
         }
     }
 
-    /// The directory relative paths in the spec resolve against.
+    /// The directory relative paths in the spec resolve against; empty for
+    /// the working directory, so that messages say `out/fig.pdf`, not `./out/fig.pdf`.
     pub fn dir(&self) -> &Path {
-        match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        }
+        self.path.parent().unwrap_or(Path::new(""))
     }
 }
 

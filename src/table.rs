@@ -557,12 +557,20 @@ impl<'s> CellText<'s> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         let decimals = spec.cells.decimals;
-        env.add_filter("fixed", move |v: Value, digits: Option<u8>| -> String {
+        let fixed = move |v: &Value, digits: Option<u8>| -> Option<String> {
             let d = digits.unwrap_or(decimals) as usize;
-            match f64::try_from(v) {
-                Ok(n) if n.is_finite() => format!("{n:.d$}"),
-                _ => "n/a".into(),
+            match f64::try_from(v.clone()) {
+                Ok(n) if n.is_finite() => Some(format!("{n:.d$}")),
+                _ => None,
             }
+        };
+        env.add_filter("fixed", move |v: Value, digits: Option<u8>| {
+            fixed(&v, digits).unwrap_or_else(|| "n/a".into())
+        });
+        // A value with its unit; an unknown one is `n/a` without a unit.
+        let unit = spec.units.label.clone();
+        env.add_filter("amount", move |v: Value, digits: Option<u8>| {
+            fixed(&v, digits).map_or_else(|| "n/a".into(), |s| format!("{s}{unit}"))
         });
         for (i, line) in spec.cells.text.iter().enumerate() {
             env.add_template_owned(format!("cells.text[{i}]"), line.clone())
@@ -789,7 +797,7 @@ mod tests {
             ..Sweep::default()
         };
         let (t, _) = table(&sweep, "");
-        assert_eq!(t.rows[0][0].lines, ["Actual: 50.0GB", "Theory: n/aGB"]);
+        assert_eq!(t.rows[0][0].lines, ["Actual: 50.0GB", "Theory: n/a"]);
         assert!(t.rows[0][0].marks.is_empty());
     }
 

@@ -166,6 +166,7 @@ fn expand_globs(
                 )),
             }
         }
+        warn_non_utf8_names(&full, warnings);
         if matched == 0 {
             return Err(KeyError::new(
                 &at,
@@ -185,6 +186,28 @@ fn expand_globs(
     files.sort();
     files.dedup();
     Ok(files)
+}
+
+/// The glob crate silently passes over names that are not UTF-8; say so
+/// for those in the directory the glob's wildcards start in.
+fn warn_non_utf8_names(glob: &str, warnings: &mut Vec<Warning>) {
+    let literal: PathBuf = Path::new(glob)
+        .components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        .collect();
+    if literal.as_os_str().len() == glob.len() {
+        return;
+    }
+    let dir = if literal.as_os_str().is_empty() { Path::new(".") } else { &literal };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_str().is_none() {
+            warnings.push(Warning::new(
+                &literal.join(entry.file_name()),
+                "file name is not valid UTF-8, so no glob can match it; skipped",
+            ));
+        }
+    }
 }
 
 /// Reads one trace file. `None` when its name does not match the pattern.

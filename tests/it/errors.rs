@@ -1,0 +1,683 @@
+//! Bad input: spec errors point at the YAML, data problems are warnings and
+//! the figure shows the truth, outputs are never half-written.
+
+use std::path::{Path, PathBuf};
+
+use memheat::compile::Engine;
+use memheat::table::CellState;
+use memheat::{BuildOptions, Built, Error};
+
+use crate::util::{memheat, pdf_text};
+
+/// A sweep directory built by a test: `traces/`, `logs/`, `spec.yaml`.
+pub struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+pub const SPEC: &str = "inputs:
+  traces: traces/*.json
+  logs: {success: logs/ok.log, failure: logs/failed.log}
+output: {path: out/fig, dpi: 40}
+";
+
+/// A trace whose samples come first, as a real tracer writes them.
+pub fn trace_json(actual_mib: &str, theory_mib: &str) -> String {
+    format!(
+        r#"{{"0": {{"samples": [{{"timestamp_s": 0.1, "reserved_memory_MB": 100.0, "allocated_memory_MB": 80.0}}], "peak_allocated_MB": {actual_mib}, "theoretical_memory_MB": {theory_mib}}}}}"#
+    )
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let f = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        f.write("logs/ok.log", "");
+        f.write("logs/failed.log", "");
+        f.write("spec.yaml", SPEC);
+        f
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        self
+    }
+
+    pub fn trace_name(tp: u32, pp: u32, ts: u32) -> String {
+        format!(
+            "memory_trace_rank0_wd8_tp{tp}_pp{pp}_dp1_exp1_expNumNone_l2_mbs1_nmbs1_gbs8_ts{ts}.json"
+        )
+    }
+
+    pub fn trace(&self, tp: u32, pp: u32, ts: u32, json: &str) -> &Self {
+        self.write(&format!("traces/{}", Self::trace_name(tp, pp, ts)), json)
+    }
+
+    /// Builds in-process: the model, the warnings as printed.
+    pub fn build(&self) -> Result<Built, Error> {
+        memheat::build(
+            &self.path("spec.yaml"),
+            &BuildOptions::default(),
+            &Engine::default(),
+        )
+    }
+
+    /// Runs the binary in the fixture's directory: (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = memheat()
+            .arg("build")
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+}
+
+fn warnings(built: &Built) -> Vec<String> {
+    built.warnings.iter().map(ToString::to_string).collect()
+}
+
+/// The cell at TP (row label) and PP (column label).
+fn cell(built: &Built, tp: &str, pp: &str) -> memheat::table::Cell {
+    let row = built.table.y.labels.iter().position(|l| l == tp).unwrap();
+    let col = built.table.x.labels.iter().position(|l| l == pp).unwrap();
+    built.table.rows[row][col].clone()
+}
+
+fn good(f: &Fixture) {
+    f.trace(1, 1, 1, &trace_json("40960.0", "61440.0"));
+}
+
+// ---------------------------------------------------------------- spec errors
+
+/// Writes `spec` into a fixture with one good trace, runs it, expects exit 1.
+fn spec_error(spec: &str) -> String {
+    let f = Fixture::new();
+    good(&f);
+    f.write("spec.yaml", spec);
+    let (code, stdout, stderr) = f.run(&["spec.yaml"]);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert!(!f.path("out").exists(), "nothing is written on error");
+    stderr
+}
+
+#[test]
+fn yaml_syntax_error() {
+    assert_eq!(
+        spec_error("inputs:\n  traces: [x\n"),
+        "error: did not find expected ',' or ']', while parsing a flow sequence
+  ┌─ spec.yaml:2:12
+  │
+2 │   traces: [x
+  │            ^
+
+"
+    );
+}
+
+#[test]
+fn unknown_key_suggests_the_closest() {
+    assert_eq!(
+        spec_error("inputs:\n  traces: traces/*.json\n  ranks: \"0\"\n"),
+        "error: inputs: unknown field `ranks`, expected one of `traces`, `filename`, `rank`, `actual`, `theory`, `newest-by`, `logs`
+  ┌─ spec.yaml:3:3
+  │
+3 │   ranks: \"0\"
+  │   ^^^^^
+  │
+  = hint: did you mean `rank`?
+
+"
+    );
+}
+
+#[test]
+fn wrong_type() {
+    assert_eq!(
+        spec_error("inputs:\n  traces: traces/*.json\noutput:\n  dpi: high\n"),
+        "error: output.dpi: invalid type: string \"high\", expected u32
+  ┌─ spec.yaml:4:8
+  │
+4 │   dpi: high
+  │        ^^^^
+
+"
+    );
+}
+
+#[test]
+fn invalid_regex_says_what_is_wrong() {
+    assert_eq!(
+        spec_error("inputs:\n  traces: traces/*.json\n  filename: 'tp(?P<tp>\\d+'\n"),
+        "error: inputs: invalid regular expression `tp(?P<tp>\\d+`: unclosed group
+  ┌─ spec.yaml:3:14
+  │
+3 │   filename: 'tp(?P<tp>\\d+'
+  │              ^^^^^^^^^^^^
+
+"
+    );
+}
+
+#[test]
+fn pattern_without_an_axis_capture() {
+    assert_eq!(
+        spec_error("inputs:\n  traces: traces/*.json\n  filename: 'tp(?P<tp>\\d+)'\n"),
+        "error: pattern has no capture named `pp`, which an axis needs
+  ┌─ spec.yaml:3:13
+  │
+3 │   filename: 'tp(?P<tp>\\d+)'
+  │             ^^^^^^^^^^^^^^^
+  │
+  = hint: add a named group such as `(?P<pp>\\d+)`
+
+"
+    );
+}
+
+#[test]
+fn glob_without_match_names_the_directory() {
+    let stderr = spec_error("inputs:\n  traces: runs/*.json\n");
+    assert_eq!(
+        stderr,
+        "error: glob `runs/*.json` matches no file
+  ┌─ spec.yaml:2:11
+  │
+2 │   traces: runs/*.json
+  │           ^^^^^^^^^^^
+  │
+  = hint: it was resolved against `.` (the spec's directory)
+
+"
+    );
+}
+
+#[test]
+fn missing_log_file() {
+    let stderr =
+        spec_error("inputs:\n  traces: traces/*.json\n  logs:\n    failure: logs/missing.log\n");
+    assert!(
+        stderr.starts_with("error: glob `logs/missing.log` matches no file\n  ┌─ spec.yaml:4:14\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_colour_map() {
+    let stderr = spec_error("inputs:\n  traces: traces/*.json\ncolor:\n  map: jet\n");
+    assert!(
+        stderr.starts_with("error: unknown colour map `jet`\n  ┌─ spec.yaml:4:8\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("= hint: use one of memheat-reds, reds,"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn invalid_colour() {
+    assert_eq!(
+        spec_error("inputs:\n  traces: traces/*.json\nstyle:\n  gap-color: \"#12345\"\n"),
+        "error: style: invalid colour `#12345`: write it as `#rrggbb` or `#rgb` with hex digits
+  ┌─ spec.yaml:4:15
+  │
+4 │   gap-color: \"#12345\"
+  │               ^^^^^^
+
+"
+    );
+}
+
+#[test]
+fn unknown_font_is_an_error_listing_the_fonts() {
+    let stderr = spec_error("inputs:\n  traces: traces/*.json\nstyle:\n  font: Helvetica\n");
+    assert!(
+        stderr.starts_with("error: unknown font family `Helvetica`\n  ┌─ spec.yaml:4:9\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("use one of: DejaVu Sans Mono, Libertinus Serif, New Computer Modern, New Computer Modern Math\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn out_of_range_dpi_and_size() {
+    let stderr = spec_error("inputs:\n  traces: traces/*.json\noutput:\n  dpi: 5\n");
+    assert!(
+        stderr.starts_with("error: DPI 5 is out of range\n  ┌─ spec.yaml:4:8\n"),
+        "{stderr}"
+    );
+    let stderr = spec_error("inputs:\n  traces: traces/*.json\nstyle:\n  width: 0.1in\n");
+    assert!(
+        stderr.starts_with("error: width 7.2pt is out of range\n  ┌─ spec.yaml:4:10\n"),
+        "{stderr}"
+    );
+    let stderr = spec_error("inputs:\n  traces: traces/*.json\nstyle:\n  width: 3\n");
+    assert!(
+        stderr.starts_with("error: style: length `3` has no unit: write e.g. `3pt`"),
+        "{stderr}"
+    );
+    let f = Fixture::new();
+    let (code, _, stderr) = f.run(&["spec.yaml", "--dpi", "5"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: invalid value '5' for '--dpi <N>': 5 is not in 10..=2400"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unreadable_spec() {
+    let f = Fixture::new();
+    let (code, _, stderr) = f.run(&["nope.yaml"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "error: cannot read spec `nope.yaml`: No such file or directory (os error 2)\n"
+    );
+}
+
+// -------------------------------------------------------------- data problems
+
+#[test]
+fn truncated_json_gives_position_and_a_no_data_cell() {
+    let f = Fixture::new();
+    good(&f);
+    let json = trace_json("1024.0", "2048.0");
+    f.trace(1, 2, 1, &json[..40]);
+    let built = f.build().unwrap();
+    assert_eq!(
+        warnings(&built),
+        [format!(
+            "{}: malformed JSON: line 1 column 41 (byte 40): unexpected end of file inside `0.samples`; the cell shows no data",
+            f.path("traces")
+                .join(Fixture::trace_name(1, 2, 1))
+                .display()
+        )]
+    );
+    let c = cell(&built, "1", "2");
+    assert_eq!(
+        (c.state, c.fill, c.lines.clone()),
+        (CellState::Invalid, None, vec!["no data".to_string()])
+    );
+    let text = pdf_text(&f.path("out/fig.pdf"));
+    assert!(
+        text.contains("no data") && text.contains("No usable trace"),
+        "{text}"
+    );
+}
+
+#[test]
+fn python_non_finite_tokens_are_named() {
+    let f = Fixture::new();
+    good(&f);
+    f.trace(2, 1, 1, &trace_json("1024.0", "NaN"));
+    f.trace(2, 2, 1, &trace_json("Infinity", "2048.0"));
+    f.trace(2, 4, 1, &trace_json("1024.0", "-Infinity"));
+    let built = f.build().unwrap();
+    let name = |pp| Fixture::trace_name(2, pp, 1);
+    assert_eq!(
+        warnings(&built),
+        [
+            format!(
+                "{}: theoretical field `theoretical_memory_MB` is `NaN`; theory shows n/a and marks no threshold",
+                f.path("traces").join(name(1)).display()
+            ),
+            format!(
+                "{}: actual field `peak_allocated_MB` is `Infinity`; the cell shows no data",
+                f.path("traces").join(name(2)).display()
+            ),
+            format!(
+                "{}: theoretical field `theoretical_memory_MB` is `-Infinity`; theory shows n/a and marks no threshold",
+                f.path("traces").join(name(4)).display()
+            ),
+        ]
+    );
+    let nan = cell(&built, "2", "1");
+    assert_eq!(nan.lines, ["Actual: 1.0GB", "Theory: n/a"]);
+    assert!(nan.marks.is_empty());
+    assert_eq!(cell(&built, "2", "2").state, CellState::Invalid);
+    let text = pdf_text(&f.path("out/fig.pdf"));
+    assert!(text.contains("Theory: n/a"), "{text}");
+}
+
+#[test]
+fn empty_payload_other_rank_and_missing_theory() {
+    let f = Fixture::new();
+    good(&f);
+    f.trace(1, 2, 1, "{}");
+    f.trace(
+        1,
+        4,
+        1,
+        r#"{"7": {"peak_allocated_MB": 2048.0, "theoretical_memory_MB": 4096.0}}"#,
+    );
+    f.trace(
+        1,
+        8,
+        1,
+        r#"{"0": {"samples": [], "peak_allocated_MB": 3072.0}}"#,
+    );
+    f.trace(
+        1,
+        16,
+        1,
+        r#"{"1": {"peak_allocated_MB": 1.0}, "2": {"peak_allocated_MB": 1.0}}"#,
+    );
+    let built = f.build().unwrap();
+    let p = |pp| {
+        f.path("traces")
+            .join(Fixture::trace_name(1, pp, 1))
+            .display()
+            .to_string()
+    };
+    assert_eq!(
+        warnings(&built),
+        [
+            format!(
+                "{}: no rank `0` (it has `1`, `2`); set `inputs.rank`; the cell shows no data",
+                p(16)
+            ),
+            format!(
+                "{}: the trace is empty (`{{}}`); the cell shows no data",
+                p(2)
+            ),
+            format!("{}: no rank `0`; using its only rank `7`", p(4)),
+            format!(
+                "{}: theoretical field `theoretical_memory_MB` is missing; theory shows n/a and marks no threshold",
+                p(8)
+            ),
+        ]
+    );
+    assert_eq!(cell(&built, "1", "2").state, CellState::Invalid);
+    assert_eq!(
+        cell(&built, "1", "4").lines,
+        ["Actual: 2.0GB", "Theory: 4.0GB"]
+    );
+    assert_eq!(
+        cell(&built, "1", "8").lines,
+        ["Actual: 3.0GB", "Theory: n/a"]
+    );
+    assert_eq!(cell(&built, "1", "16").state, CellState::Invalid);
+}
+
+#[test]
+fn implausible_values_are_shown_clipped_and_warned() {
+    let f = Fixture::new();
+    f.trace(1, 1, 1, &trace_json("0.0", "10.0"));
+    f.trace(1, 2, 1, &trace_json("-5.0", "10.0"));
+    f.trace(1, 4, 1, &trace_json("83886080.0", "10.0"));
+    let built = f.build().unwrap();
+    let p = |pp| {
+        f.path("traces")
+            .join(Fixture::trace_name(1, pp, 1))
+            .display()
+            .to_string()
+    };
+    assert_eq!(
+        warnings(&built),
+        [
+            format!("{}: actual value 0GB is not positive", p(1)),
+            format!("{}: actual value -0.005GB is not positive", p(2)),
+            format!(
+                "{}: actual value 81920GB is implausibly large; check `units.input`",
+                p(4)
+            ),
+        ]
+    );
+    let absurd = cell(&built, "1", "4");
+    assert_eq!(absurd.lines[0], "Actual: 81920.0GB");
+    assert_eq!(absurd.fill.unwrap().hex(), "#99000d");
+}
+
+#[test]
+fn reruns_pick_the_newest_timestamp_as_a_number() {
+    let f = Fixture::new();
+    f.trace(1, 1, 900, &trace_json("1024.0", "1024.0"));
+    f.trace(1, 1, 1000, &trace_json("2048.0", "2048.0"));
+    let built = f.build().unwrap();
+    let p = |ts| {
+        f.path("traces")
+            .join(Fixture::trace_name(1, 1, ts))
+            .display()
+            .to_string()
+    };
+    assert_eq!(
+        warnings(&built),
+        [format!(
+            "{}: config tp=1, pp=1 has 2 traces; using this one (largest `ts` = 1000), ignoring {}",
+            p(1000),
+            p(900)
+        )]
+    );
+    assert_eq!(cell(&built, "1", "1").actual, Some(2.0));
+}
+
+#[test]
+fn failure_log_wins_over_success_log_and_partial_traces() {
+    let f = Fixture::new();
+    good(&f);
+    f.trace(2, 2, 1, &trace_json("90000.0", "99999.0"));
+    f.write(
+        "logs/ok.log",
+        "Config 1: TP=1, PP=1 - SUCCESS\nConfig 2: TP=2, PP=4 - SUCCESS\n",
+    );
+    f.write(
+        "logs/failed.log",
+        "Config 2: TP=2, PP=4 - FAILED\nConfig 3: TP=2, PP=2 - FAILED\n",
+    );
+    let built = f.build().unwrap();
+    assert_eq!(
+        warnings(&built),
+        [
+            format!(
+                "{}:1: config tp=2, pp=4 is also listed as succeeded at {}:2; shown as failed",
+                f.path("logs/failed.log").display(),
+                f.path("logs/ok.log").display()
+            ),
+            format!(
+                "{}: trace of a run that {}:2 lists as failed (written before the OOM?); shown as failed",
+                f.path("traces")
+                    .join(Fixture::trace_name(2, 2, 1))
+                    .display(),
+                f.path("logs/failed.log").display()
+            ),
+        ]
+    );
+    assert_eq!(cell(&built, "2", "4").state, CellState::Failed);
+    assert_eq!(cell(&built, "2", "2").state, CellState::Failed);
+    assert_eq!(cell(&built, "1", "1").state, CellState::Measured);
+}
+
+#[test]
+fn log_comments_blank_lines_crlf_and_noise_add_nothing() {
+    let f = Fixture::new();
+    good(&f);
+    f.write(
+        "logs/failed.log",
+        "# Config 9: TP=16, PP=16 - FAILED\r\n\r\n   # TP=32, PP=32\r\nrandom noise TP=64\r\nConfig 4: TP=1, PP=2, DP=4 - FAILED\r\n",
+    );
+    let built = f.build().unwrap();
+    assert!(built.warnings.is_empty(), "{:?}", built.warnings);
+    assert_eq!(built.table.y.labels, ["1"]);
+    assert_eq!(built.table.x.labels, ["1", "2"]);
+    assert_eq!(cell(&built, "1", "2").state, CellState::Failed);
+}
+
+#[test]
+fn odd_files_in_the_glob_are_skipped_with_a_reason() {
+    let f = Fixture::new();
+    good(&f);
+    f.write("traces/notes.json", "{}");
+    std::fs::create_dir_all(f.path(&format!("traces/{}", Fixture::trace_name(4, 4, 1)))).unwrap();
+    std::os::unix::fs::symlink(
+        f.path("nowhere.json"),
+        f.path(&format!("traces/{}", Fixture::trace_name(8, 8, 1))),
+    )
+    .unwrap();
+    let raw = {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(b"memory_trace_\xff.json").to_owned()
+    };
+    std::fs::write(f.path("traces").join(&raw), "{}").unwrap();
+    let built = f.build().unwrap();
+    let t = |name: &str| f.path("traces").join(name).display().to_string();
+    assert_eq!(
+        warnings(&built),
+        [
+            format!(
+                "{}: matches the glob but is a directory; skipped",
+                t(&Fixture::trace_name(4, 4, 1))
+            ),
+            format!(
+                "{}: cannot be read (No such file or directory (os error 2))",
+                t(&Fixture::trace_name(8, 8, 1))
+            ),
+            format!(
+                "{}: file name is not valid UTF-8, so no glob can match it; skipped",
+                f.path("traces").join(&raw).display()
+            ),
+            format!(
+                "{}: file name does not match `inputs.filename`; skipped",
+                t("notes.json")
+            ),
+        ]
+    );
+    // A broken link is a config with no usable trace; the others add nothing.
+    assert_eq!(built.table.y.labels, ["1", "8"]);
+    assert_eq!(cell(&built, "8", "8").state, CellState::Invalid);
+}
+
+#[test]
+fn strict_fails_with_the_full_list_and_writes_nothing() {
+    let f = Fixture::new();
+    good(&f);
+    f.trace(1, 2, 1, "{}");
+    f.trace(1, 4, 1, &trace_json("1024.0", "NaN"));
+    let (code, stdout, stderr) = f.run(&["spec.yaml", "--strict"]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    let p = |pp| {
+        Path::new("traces")
+            .join(Fixture::trace_name(1, pp, 1))
+            .display()
+            .to_string()
+    };
+    assert_eq!(
+        stderr,
+        format!(
+            "warning: {}: the trace is empty (`{{}}`); the cell shows no data
+warning: {}: theoretical field `theoretical_memory_MB` is `NaN`; theory shows n/a and marks no threshold
+error: 2 warning(s), and strict mode is on
+  = hint: fix the inputs, or build without --strict (and `strict: true`) to get a figure anyway
+",
+            p(2),
+            p(4)
+        )
+    );
+    assert!(!f.path("out").exists());
+    f.write("spec.yaml", format!("{SPEC}strict: true\n"));
+    assert_eq!(f.run(&["spec.yaml"]).0, 1);
+    assert!(!f.path("out").exists());
+}
+
+#[test]
+fn warnings_print_once_sorted_and_identically_on_rerun() {
+    let f = Fixture::new();
+    good(&f);
+    f.trace(2, 1, 1, "{}");
+    f.trace(1, 2, 1, "[");
+    let first = f.run(&["spec.yaml"]);
+    let second = f.run(&["spec.yaml"]);
+    assert_eq!(first.0, 0);
+    assert_eq!(first, second);
+    let lines: Vec<&str> = first.2.lines().collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(lines, sorted);
+    assert_eq!(lines.len(), 2);
+}
+
+#[test]
+fn no_usable_data_at_all_is_an_error() {
+    let f = Fixture::new();
+    f.trace(1, 1, 1, "{}");
+    let (code, _, stderr) = f.run(&["spec.yaml"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.ends_with("error: spec.yaml: no usable data: none of the 1 trace file(s) gave a value; see the warnings above\n"),
+        "{stderr}"
+    );
+}
+
+// -------------------------------------------------------------------- outputs
+
+#[test]
+fn a_failing_build_leaves_the_previous_outputs_untouched() {
+    let f = Fixture::new();
+    good(&f);
+    assert_eq!(f.run(&["spec.yaml"]).0, 0);
+    let before = (
+        std::fs::read(f.path("out/fig.pdf")).unwrap(),
+        std::fs::read(f.path("out/fig.png")).unwrap(),
+    );
+    f.write("spec.yaml", format!("{SPEC}color: {{map: jet}}\n"));
+    assert_eq!(f.run(&["spec.yaml"]).0, 1);
+    let after = (
+        std::fs::read(f.path("out/fig.pdf")).unwrap(),
+        std::fs::read(f.path("out/fig.png")).unwrap(),
+    );
+    assert!(before == after);
+    let names: Vec<_> = std::fs::read_dir(f.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary files left: {names:?}");
+}
+
+#[test]
+fn output_directories_are_created_and_a_directory_target_is_an_error() {
+    let f = Fixture::new();
+    good(&f);
+    let (code, stdout, _) = f.run(&["spec.yaml", "-o", "a/b/c/fig"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout, "wrote a/b/c/fig.pdf\nwrote a/b/c/fig.png\n");
+    std::fs::create_dir_all(f.path("taken.pdf")).unwrap();
+    let (code, stdout, stderr) = f.run(&["spec.yaml", "-o", "taken"]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        "error: cannot write `taken.pdf`: it is a directory\n"
+    );
+    assert!(
+        !f.path("taken.png").exists(),
+        "nothing written when one output fails"
+    );
+}
+
+// ------------------------------------------------------------------- sandbox
+
+#[test]
+fn typst_cannot_read_files() {
+    let e = Engine::default()
+        .compile("#read(\"/etc/hostname\")".into())
+        .err()
+        .expect("reading a file must fail");
+    assert_eq!(
+        e.diagnostics[0].message,
+        "failed to load file (access denied)"
+    );
+}

@@ -198,8 +198,14 @@ fn warn_non_utf8_names(glob: &str, warnings: &mut Vec<Warning>) {
     if literal.as_os_str().len() == glob.len() {
         return;
     }
-    let dir = if literal.as_os_str().is_empty() { Path::new(".") } else { &literal };
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let dir = if literal.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &literal
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         if entry.file_name().to_str().is_none() {
             warnings.push(Warning::new(
@@ -492,5 +498,21 @@ mod tests {
         assert_eq!(entries[0].line, 3);
         assert_eq!(entries[0].captures["tp"], "2");
         assert_eq!(entries[0].captures["pp"], "4");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn log_reader_never_panics(text in "\\PC{0,400}") {
+            let pattern = crate::spec::Pattern::try_from(r"^Config\s+\d+:\s*TP=(?P<tp>\d+),\s*PP=(?P<pp>\d+)".to_string()).unwrap();
+            for entry in parse_log(&text, Path::new("l.log"), Status::Success, &pattern.0) {
+                proptest::prop_assert!(entry.line >= 1 && entry.captures.contains_key("tp"));
+            }
+        }
+
+        #[test]
+        fn trace_reader_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let mut w = Vec::new();
+            let _ = read_values(&bytes, Path::new("f.json"), &spec(""), &mut w);
+        }
     }
 }

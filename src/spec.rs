@@ -1345,4 +1345,94 @@ mod tests {
         );
         assert_eq!(at(&[Key::Field("zz")]), None);
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// YAML-shaped text built from the schema's own keys, so that the
+        /// checks behind the syntax are reached, not just the parser.
+        fn spec_like() -> impl Strategy<Value = String> {
+            let key = prop::sample::select(vec![
+                "inputs",
+                "traces",
+                "filename",
+                "rank",
+                "logs",
+                "line",
+                "axes",
+                "x",
+                "y",
+                "field",
+                "values",
+                "color",
+                "map",
+                "range",
+                "ticks",
+                "thresholds",
+                "metric",
+                "above",
+                "cells",
+                "text",
+                "style",
+                "font",
+                "width",
+                "aspect",
+                "output",
+                "dpi",
+                "- ",
+            ]);
+            let value = prop::sample::select(vec![
+                "",
+                "x",
+                "'*.json'",
+                "[1, 2]",
+                "{a: 1}",
+                "'(?P<tp>'",
+                "-1",
+                "1e999",
+                "usenix-column",
+                "'#12'",
+                "3in",
+                "é€",
+                "\"\\u0000\"",
+                "[",
+                "{",
+                "~",
+                "&a",
+                "*a",
+                "|",
+                ">",
+            ]);
+            prop::collection::vec((0..6usize, key, value), 0..24).prop_map(|lines| {
+                lines
+                    .into_iter()
+                    .map(|(indent, k, v)| format!("{}{k}: {v}\n", " ".repeat(indent)))
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn parse_never_panics_on_arbitrary_text(text in "\\PC{0,300}") {
+                let _ = parse(&source(&text));
+            }
+
+            #[test]
+            fn parse_never_panics_on_spec_like_text(text in spec_like()) {
+                if let Err(e) = parse(&source(&text)) {
+                    // Every error renders, with a position inside the text.
+                    let _ = e.to_string();
+                    if let Some(span) = e.span {
+                        prop_assert!(span.end <= text.len());
+                    }
+                }
+            }
+
+            #[test]
+            fn locate_never_panics(text in "[a-z:\\- \\n#é]{0,200}", a in "[a-z]{1,3}", i in 0..4usize) {
+                let _ = locate(&text, &[Key::Field(&a), Key::Index(i), Key::Field(&a)]);
+            }
+        }
+    }
 }

@@ -681,3 +681,70 @@ fn typst_cannot_read_files() {
         "failed to load file (access denied)"
     );
 }
+
+// ---------------------------------------------------------------- corruption
+
+#[test]
+fn example_with_one_trace_corrupted_at_random_never_panics() {
+    let f = Fixture::new();
+    let traces = crate::util::repo().join("examples/485B/traces");
+    let mut names: Vec<_> = std::fs::read_dir(&traces)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    std::fs::create_dir_all(f.path("traces")).unwrap();
+    for name in &names {
+        std::fs::copy(traces.join(name), f.path("traces").join(name)).unwrap();
+    }
+    f.write(
+        "spec.yaml",
+        "inputs:\n  traces: traces/*.json\noutput: {path: out/fig, dpi: 20}\n",
+    );
+    // xorshift64: deterministic, so a failure reproduces.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    for round in 0..40 {
+        let name = &names[next(names.len())];
+        let path = f.path("traces").join(name);
+        let original = std::fs::read(traces.join(name)).unwrap();
+        let mut bytes = original.clone();
+        let at = next(bytes.len());
+        match round % 4 {
+            0 => bytes.truncate(at),
+            1 => bytes[at] = next(256) as u8,
+            2 => bytes
+                .splice(at..at, (0..next(8) + 1).map(|_| next(256) as u8))
+                .for_each(drop),
+            _ => bytes
+                .drain(at..(at + next(64)).min(original.len()))
+                .for_each(drop),
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let built = f
+            .build()
+            .unwrap_or_else(|e| panic!("round {round}, {name:?} at {at}: {e}"));
+        let source = built
+            .table
+            .rows
+            .iter()
+            .flatten()
+            .find(|c| c.source.as_deref() == Some(path.as_path()));
+        let cell =
+            source.unwrap_or_else(|| panic!("round {round}: the corrupted trace has no cell"));
+        if cell.state == CellState::Invalid {
+            assert!(
+                built.warnings.iter().any(|w| w.path == path),
+                "round {round}: no warning for {name:?}"
+            );
+        } else {
+            assert_eq!(cell.state, CellState::Measured);
+        }
+        std::fs::write(&path, &original).unwrap();
+    }
+}

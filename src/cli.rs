@@ -75,7 +75,15 @@ fn build(args: &BuildArgs) -> ExitCode {
         dpi: args.dpi,
         strict: args.strict,
     };
+    let start = std::time::Instant::now();
     let engine = Engine::default();
+    if args.timings {
+        eprintln!(
+            "timing: {:<9} {:>8.2} ms (fonts, once per process)",
+            "engine",
+            ms(start.elapsed())
+        );
+    }
     let mut failed = false;
     for spec in &args.specs {
         match crate::build(spec, &options, &engine) {
@@ -114,6 +122,10 @@ fn build(args: &BuildArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 #[cfg(test)]

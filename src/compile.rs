@@ -6,9 +6,13 @@
 
 use std::ops::Range;
 
+use rayon::prelude::*;
+
 use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic, Warned};
 use typst::foundations::{Bytes, Datetime, Dict, Duration, Label, Selector, Value};
 use typst::introspection::{Introspector, MetadataElem};
+use typst::layout::{Abs, Size};
+use typst::model::Document as _;
 use typst::syntax::Source;
 use typst::text::{Font, FontBook};
 use typst::utils::{LazyHash, PicoStr};
@@ -24,8 +28,11 @@ pub struct Engine {
 
 impl Default for Engine {
     fn default() -> Self {
-        let fonts: Vec<Font> = typst_assets::fonts()
-            .flat_map(|data| Font::iter(Bytes::new(data)))
+        // Parsing the 17 embedded faces is most of the start-up; use both cores.
+        let blobs: Vec<&'static [u8]> = typst_assets::fonts().collect();
+        let fonts: Vec<Font> = blobs
+            .par_iter()
+            .flat_map_iter(|data| Font::iter(Bytes::new(*data)))
             .collect();
         Engine {
             library: LazyHash::new(Library::default()),
@@ -59,7 +66,13 @@ impl Engine {
         })
     }
 
-    pub fn compile(&self, source: String) -> Result<Compiled, CompileError> {
+    /// Compiles a figure. `auto_size` says which page dimensions Typst
+    /// sized to the content (width, height); those snap up to [`SNAP_PT`].
+    pub fn compile(
+        &self,
+        source: String,
+        auto_size: (bool, bool),
+    ) -> Result<Compiled, CompileError> {
         let world = SealedWorld {
             engine: self,
             source: Source::detached(source),
@@ -68,6 +81,7 @@ impl Engine {
         let warnings = warnings.iter().map(|d| world.diagnostic(d)).collect();
         match output {
             Ok(document) => {
+                let document = snap(document, auto_size);
                 let geometry = Geometry::read(&document);
                 Ok(Compiled {
                     document,
@@ -81,6 +95,28 @@ impl Engine {
             }),
         }
     }
+}
+
+/// Auto-sized pages grow to a whole multiple of 1/150 in, so that PNGs at
+/// 150, 300 and 600 DPI have whole, exactly proportional pixel sizes. Done
+/// here rather than in Typst, where it would mean laying the figure out twice.
+pub const SNAP_PT: f64 = 72.0 / 150.0;
+
+fn snap(document: PagedDocument, (width, height): (bool, bool)) -> PagedDocument {
+    let up = |v: Abs, on: bool| {
+        if on {
+            Abs::pt((v.to_pt() / SNAP_PT - 1e-9).ceil() * SNAP_PT)
+        } else {
+            v
+        }
+    };
+    let mut pages = document.pages().to_vec();
+    for page in &mut pages {
+        let size = page.frame.size();
+        page.frame
+            .set_size(Size::new(up(size.x, width), up(size.y, height)));
+    }
+    PagedDocument::new(pages.into(), document.info().clone())
 }
 
 pub struct Compiled {

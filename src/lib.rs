@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use compile::{CompileError, Engine, Geometry};
 use data::Warning;
 use export::ExportError;
+use rayon::prelude::*;
 use spec::{Format, Key, KeyError, SpecError, SpecSource};
 use table::{CellState, Table};
 use template::TemplateError;
@@ -73,10 +74,12 @@ pub struct Built {
     pub timings: Timings,
 }
 
-/// Wall time of each stage of one build.
+/// Wall time of each stage of one build; `pdf` and `png` run at the same
+/// time, so `total` (the build's wall time) is less than their sum.
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
     pub stages: Vec<(&'static str, Duration)>,
+    pub total: Duration,
 }
 
 impl Timings {
@@ -89,6 +92,7 @@ impl Timings {
 }
 
 pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Result<Built, Error> {
+    let start = Instant::now();
     let mut timings = Timings::default();
     let source = timings.time("read", || read_spec(spec_path))?;
     let spec = timings.time("spec", || spec::parse(&source))?;
@@ -118,7 +122,8 @@ pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Resul
     let typst_source = timings.time("template", || {
         template::render(&table, &spec_path.display().to_string())
     })?;
-    let compiled = timings.time("compile", || engine.compile(typst_source))?;
+    let auto_size = (table.layout.width.is_none(), table.layout.height.is_none());
+    let compiled = timings.time("compile", || engine.compile(typst_source, auto_size))?;
     for d in &compiled.warnings {
         warnings.push(Warning::new(spec_path, format!("typst: {}", d.message)));
     }
@@ -145,15 +150,25 @@ pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Resul
             None => spec_path.with_extension(""),
         });
     let dpi = options.dpi.unwrap_or(spec.output.dpi);
-    // Render everything before writing anything: a failure leaves the
-    // previous outputs as they were.
+    // Render everything before writing anything, so a failure leaves the
+    // previous outputs as they were; PDF and PNG render on both cores.
+    let rendered: Vec<_> = spec
+        .output
+        .formats
+        .par_iter()
+        .map(|format| {
+            let start = Instant::now();
+            let bytes = match format {
+                Format::Pdf => export::pdf(&compiled.document),
+                Format::Png => export::png(&compiled.document, dpi),
+            };
+            (*format, bytes, start.elapsed())
+        })
+        .collect();
     let mut files = Vec::new();
-    for format in &spec.output.formats {
-        let bytes = match format {
-            Format::Pdf => timings.time("pdf", || export::pdf(&compiled.document))?,
-            Format::Png => timings.time("png", || export::png(&compiled.document, dpi))?,
-        };
-        files.push((with_extension(&base, format.extension()), bytes));
+    for (format, bytes, elapsed) in rendered {
+        timings.stages.push((format.extension(), elapsed));
+        files.push((with_extension(&base, format.extension()), bytes?));
     }
     timings.time("write", || {
         files
@@ -161,6 +176,7 @@ pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Resul
             .try_for_each(|(path, bytes)| export::write_atomic(path, bytes))
     })?;
 
+    timings.total = start.elapsed();
     let mut inputs = vec![spec_path.to_path_buf()];
     inputs.extend(sweep.inputs);
     Ok(Built {

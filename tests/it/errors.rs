@@ -673,7 +673,7 @@ fn output_directories_are_created_and_a_directory_target_is_an_error() {
 #[test]
 fn typst_cannot_read_files() {
     let e = Engine::default()
-        .compile("#read(\"/etc/hostname\")".into())
+        .compile("#read(\"/etc/hostname\")".into(), (true, true))
         .err()
         .expect("reading a file must fail");
     assert_eq!(

@@ -131,8 +131,9 @@ pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Resul
         warnings.push(Warning::new(
             spec_path,
             format!(
-                "cell text was shrunk to {:.0}% to fit the figure's size; widen it or shorten `cells.text`",
-                compiled.geometry.text_scale * 100.0
+                "cell text was shrunk to {:.0}% ({:.1}pt) to fit the figure's size; widen it or shorten `cells.text`",
+                compiled.geometry.text_scale * 100.0,
+                compiled.geometry.text_scale * table.layout.cell_font_size
             ),
         ));
     }

@@ -246,3 +246,79 @@ fn relative_paths_resolve_against_the_spec_not_the_working_directory() {
     assert!(dir.path().join("out/fig.pdf").is_file());
     assert!(!dir.path().join("out/fig.png").exists());
 }
+
+/// A spec in a temp dir that reads the example sweep, plus `extra` keys.
+fn example_spec(dir: &Path, extra: &str) -> std::path::PathBuf {
+    let examples = repo().join("examples/485B");
+    let spec = dir.join("fig.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "inputs:\n  traces: '{}/traces/*.json'\n  logs: {{failure: '{}/logs/failed_configs.log'}}\n{extra}",
+            examples.display(),
+            examples.display()
+        ),
+    )
+    .unwrap();
+    spec
+}
+
+#[test]
+fn a_fixed_width_and_aspect_set_the_page_and_shrunk_text_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = example_spec(
+        dir.path(),
+        "style: {width: usenix-column, aspect: 0.5}\noutput: {path: out, dpi: 150}\n",
+    );
+    let built = memheat::build(&spec, &BuildOptions::default(), &Engine::default()).unwrap();
+    // 3.335 in wide, half as high: exact, not snapped.
+    assert!((built.geometry.page_width - 240.12).abs() < 1e-6);
+    assert!((built.geometry.page_height - 120.06).abs() < 1e-6);
+    let png = Png::read(&dir.path().join("out.png"));
+    assert_eq!((png.width, png.height), (500, 250));
+    let scale = built.geometry.text_scale;
+    assert!(
+        scale < 0.9,
+        "eight columns cannot fit at full size: {scale}"
+    );
+    let messages: Vec<String> = built.warnings.iter().map(|w| w.message.clone()).collect();
+    assert_eq!(
+        messages,
+        [format!(
+            "cell text was shrunk to {:.0}% ({:.1}pt) to fit the figure's size; widen it or shorten `cells.text`",
+            scale * 100.0,
+            scale * 7.0
+        )]
+    );
+    // The cells fill the width: eight columns inside the page.
+    let last = built.geometry.cells.last().unwrap();
+    assert!(last.x + built.geometry.cell_width <= built.geometry.page_width);
+}
+
+#[test]
+fn title_subtitle_custom_colour_stops_and_no_legend() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = example_spec(
+        dir.path(),
+        "title: 'Peak (TP × PP)'\nsubtitle: 'A #_*$@<x> subtitle'\ncolor: {map: ['#000000', '#ffffff'], range: [0, 100]}\nstyle: {legend: false}\noutput: {path: out, formats: [pdf], dpi: 72}\n",
+    );
+    let built = memheat::build(&spec, &BuildOptions::default(), &Engine::default()).unwrap();
+    let text = pdf_text(&dir.path().join("out.pdf"));
+    assert!(text.contains("Peak (TP × PP)"), "{text}");
+    assert!(
+        text.contains("A #_*$@<x> subtitle"),
+        "user text is text, never markup: {text}"
+    );
+    assert!(!text.contains("Failed (OOM)"), "{text}");
+    assert!(!dir.path().join("out.png").exists());
+    for cell in built
+        .table
+        .rows
+        .iter()
+        .flatten()
+        .filter(|c| c.state == CellState::Measured)
+    {
+        let grey = (cell.actual.unwrap() / 100.0 * 255.0).round() as u8;
+        assert_eq!(cell.fill.unwrap().0, [grey, grey, grey]);
+    }
+}

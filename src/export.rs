@@ -104,9 +104,24 @@ pub fn png(document: &PagedDocument, dpi: u32) -> Result<Vec<u8>, ExportError> {
     Ok(out)
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into
-/// place: readers see the old file or the new one, never a partial one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+/// Writes each file to a temporary file beside its path, then renames them
+/// all into place: readers see old files or new ones, never a partial one,
+/// and a target that cannot be written stops the build before any rename.
+pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<(), ExportError> {
+    let staged = files
+        .iter()
+        .map(|(path, bytes)| Ok((path, stage(path, bytes)?)))
+        .collect::<Result<Vec<_>, ExportError>>()?;
+    for (path, temp) in staged {
+        temp.persist(path).map_err(|e| ExportError::Write {
+            path: path.clone(),
+            reason: e.error.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, ExportError> {
     let fail = |reason: String| ExportError::Write {
         path: path.to_path_buf(),
         reason,
@@ -134,8 +149,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .map_err(|e| fail(e.to_string()))?;
     }
-    temp.persist(path).map_err(|e| fail(e.error.to_string()))?;
-    Ok(())
+    Ok(temp)
 }
 
 #[cfg(test)]
@@ -153,12 +167,22 @@ mod tests {
     fn atomic_write_replaces_and_refuses_directories() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/fig.pdf");
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
+        write_all_atomic(&[(path.clone(), b"one".to_vec())]).unwrap();
+        write_all_atomic(&[(path.clone(), b"two".to_vec())]).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         let leftovers = std::fs::read_dir(dir.path().join("sub")).unwrap().count();
         assert_eq!(leftovers, 1);
-        let e = write_atomic(dir.path(), b"x").unwrap_err();
+        // The second target is a directory: the first is not replaced either.
+        let files = [
+            (path.clone(), b"three".to_vec()),
+            (dir.path().to_path_buf(), b"x".to_vec()),
+        ];
+        let e = write_all_atomic(&files).unwrap_err();
         assert!(e.to_string().ends_with("it is a directory"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
+            1
+        );
     }
 }

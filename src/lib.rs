@@ -21,11 +21,11 @@ pub mod trace;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use compile::{CompileError, Engine, Geometry};
+use compile::{CompileError, Compiled, Engine, Geometry};
 use data::Warning;
 use export::ExportError;
 use rayon::prelude::*;
-use spec::{Format, Key, KeyError, SpecError, SpecSource};
+use spec::{Format, Key, KeyError, Spec, SpecError, SpecSource};
 use table::{CellState, Table};
 use template::TemplateError;
 
@@ -96,47 +96,25 @@ pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Resul
     let mut timings = Timings::default();
     let source = timings.time("read", || read_spec(spec_path))?;
     let spec = timings.time("spec", || spec::parse(&source))?;
-    if !engine.has_family(&spec.style.font) {
-        return Err(source
-            .error(KeyError::new(
-                &[Key::Field("style"), Key::Field("font")],
-                format!("unknown font family `{}`", spec.style.font),
-                Some(format!(
-                    "memheat embeds its fonts so figures never depend on the machine; use one of: {}",
-                    engine.families().join(", ")
-                )),
-            ))
-            .into());
-    }
+    check_font(&spec, &source, engine)?;
     let sweep = timings
         .time("load", || data::load(&spec, source.dir()))
         .map_err(|e| source.error(e))?;
     let (table, table_warnings) = timings
         .time("table", || table::build(&spec, &sweep))
         .map_err(|e| source.error(e))?;
-    let mut warnings = sweep.warnings;
-    warnings.extend(table_warnings);
     check_has_data(&table, spec_path, sweep.runs.len())?;
-    warnings.extend(missing_glyphs(&table, engine, spec_path));
 
     let typst_source = timings.time("template", || {
         template::render(&table, &spec_path.display().to_string())
     })?;
     let auto_size = (table.layout.width.is_none(), table.layout.height.is_none());
     let compiled = timings.time("compile", || engine.compile(typst_source, auto_size))?;
-    for d in &compiled.warnings {
-        warnings.push(Warning::new(spec_path, format!("typst: {}", d.message)));
-    }
-    if compiled.geometry.text_scale < 0.999 {
-        warnings.push(Warning::new(
-            spec_path,
-            format!(
-                "cell text was shrunk to {:.0}% ({:.1}pt) to fit the figure's size; widen it or shorten `cells.text`",
-                compiled.geometry.text_scale * 100.0,
-                compiled.geometry.text_scale * table.layout.cell_font_size
-            ),
-        ));
-    }
+
+    let mut warnings = sweep.warnings;
+    warnings.extend(table_warnings);
+    warnings.extend(missing_glyphs(&table, engine, spec_path));
+    warnings.extend(figure_warnings(&compiled, &table, spec_path));
     warnings.sort();
     warnings.dedup();
     if (spec.strict || options.strict) && !warnings.is_empty() {
@@ -151,11 +129,70 @@ pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Resul
             None => spec_path.with_extension(""),
         });
     let dpi = options.dpi.unwrap_or(spec.output.dpi);
-    // Render everything before writing anything, so a failure leaves the
-    // previous outputs as they were; PDF and PNG render on both cores.
-    let rendered: Vec<_> = spec
-        .output
-        .formats
+    let files = render_outputs(&compiled, &spec.output.formats, &base, dpi, &mut timings)?;
+    timings.time("write", || export::write_all_atomic(&files))?;
+
+    timings.total = start.elapsed();
+    let mut inputs = vec![spec_path.to_path_buf()];
+    inputs.extend(sweep.inputs);
+    Ok(Built {
+        written: files.into_iter().map(|(p, _)| p).collect(),
+        warnings,
+        inputs,
+        table,
+        geometry: compiled.geometry,
+        timings,
+    })
+}
+
+/// An unknown family would only be a Typst warning and a fallback font.
+fn check_font(spec: &Spec, source: &SpecSource, engine: &Engine) -> Result<(), Error> {
+    if engine.has_family(&spec.style.font) {
+        return Ok(());
+    }
+    Err(source
+        .error(KeyError::new(
+            &[Key::Field("style"), Key::Field("font")],
+            format!("unknown font family `{}`", spec.style.font),
+            Some(format!(
+                "memheat embeds its fonts so figures never depend on the machine; use one of: {}",
+                engine.families().join(", ")
+            )),
+        ))
+        .into())
+}
+
+/// Typst's warnings, and text that had to shrink to fit a fixed size.
+fn figure_warnings(compiled: &Compiled, table: &Table, spec_path: &Path) -> Vec<Warning> {
+    let mut warnings: Vec<Warning> = compiled
+        .warnings
+        .iter()
+        .map(|d| Warning::new(spec_path, format!("typst: {}", d.message)))
+        .collect();
+    let scale = compiled.geometry.text_scale;
+    if scale < 0.999 {
+        warnings.push(Warning::new(
+            spec_path,
+            format!(
+                "cell text was shrunk to {:.0}% ({:.1}pt) to fit the figure's size; widen it or shorten `cells.text`",
+                scale * 100.0,
+                scale * table.layout.cell_font_size
+            ),
+        ));
+    }
+    warnings
+}
+
+/// Every output's bytes, before anything is written, so a failure leaves
+/// the previous outputs as they were. PDF and PNG render on both cores.
+fn render_outputs(
+    compiled: &Compiled,
+    formats: &[Format],
+    base: &Path,
+    dpi: u32,
+    timings: &mut Timings,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+    let rendered: Vec<_> = formats
         .par_iter()
         .map(|format| {
             let start = Instant::now();
@@ -169,25 +206,9 @@ pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Resul
     let mut files = Vec::new();
     for (format, bytes, elapsed) in rendered {
         timings.stages.push((format.extension(), elapsed));
-        files.push((with_extension(&base, format.extension()), bytes?));
+        files.push((with_extension(base, format.extension()), bytes?));
     }
-    timings.time("write", || {
-        files
-            .iter()
-            .try_for_each(|(path, bytes)| export::write_atomic(path, bytes))
-    })?;
-
-    timings.total = start.elapsed();
-    let mut inputs = vec![spec_path.to_path_buf()];
-    inputs.extend(sweep.inputs);
-    Ok(Built {
-        written: files.into_iter().map(|(p, _)| p).collect(),
-        warnings,
-        inputs,
-        table,
-        geometry: compiled.geometry,
-        timings,
-    })
+    Ok(files)
 }
 
 fn read_spec(path: &Path) -> Result<SpecSource, Error> {
@@ -250,7 +271,7 @@ fn missing_glyphs(table: &Table, engine: &Engine, spec_path: &Path) -> Vec<Warni
     );
     texts.extend(table.legend.iter().map(|l| l.label.as_str()));
     texts.extend(table.colorbar.iter().map(|c| c.title.as_str()));
-    let mut warnings: Vec<Warning> = texts
+    texts
         .into_iter()
         .filter_map(|t| {
             let c = engine.missing_glyph(t)?;
@@ -261,7 +282,5 @@ fn missing_glyphs(table: &Table, engine: &Engine, spec_path: &Path) -> Vec<Warni
                 ),
             ))
         })
-        .collect();
-    warnings.dedup();
-    warnings
+        .collect()
 }

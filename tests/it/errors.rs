@@ -748,3 +748,18 @@ fn example_with_one_trace_corrupted_at_random_never_panics() {
         std::fs::write(&path, &original).unwrap();
     }
 }
+
+#[test]
+fn characters_no_embedded_font_has_are_reported() {
+    let f = Fixture::new();
+    good(&f);
+    f.write("spec.yaml", format!("{SPEC}title: 'GPU 内存 ✓'\n"));
+    let built = f.build().unwrap();
+    assert_eq!(
+        warnings(&built),
+        [format!(
+            "{}: `内` in \"GPU 内存 ✓\" is in none of the embedded fonts and would print as a box",
+            f.path("spec.yaml").display()
+        )]
+    );
+}

@@ -152,14 +152,23 @@ fn expand_globs(
         let mut matched = 0;
         for entry in entries {
             match entry {
-                Ok(path) if path.is_dir() => warnings.push(Warning::new(
-                    &path,
-                    "matches the glob but is a directory; skipped",
-                )),
-                Ok(path) => {
-                    matched += 1;
-                    files.push(path);
-                }
+                Ok(path) => match std::fs::metadata(&path) {
+                    Ok(m) if m.is_dir() => warnings.push(Warning::new(
+                        &path,
+                        "matches the glob but is a directory; skipped",
+                    )),
+                    // Reading a FIFO would block the build forever.
+                    Ok(m) if !m.is_file() => warnings.push(Warning::new(
+                        &path,
+                        "is not a regular file (a pipe, socket or device); skipped",
+                    )),
+                    // A broken link still counts: its read fails with a warning
+                    // and its config shows as having no usable trace.
+                    _ => {
+                        matched += 1;
+                        files.push(path);
+                    }
+                },
                 Err(e) => warnings.push(Warning::new(
                     e.path(),
                     format!("cannot be listed ({}); skipped", e.error()),

@@ -533,11 +533,19 @@ fn odd_files_in_the_glob_are_skipped_with_a_reason() {
         std::ffi::OsStr::from_bytes(b"memory_trace_\xff.json").to_owned()
     };
     std::fs::write(f.path("traces").join(&raw), "{}").unwrap();
+    let fifo = f.path(&format!("traces/{}", Fixture::trace_name(2, 2, 1)));
+    let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
     let built = f.build().unwrap();
     let t = |name: &str| f.path("traces").join(name).display().to_string();
     assert_eq!(
         warnings(&built),
         [
+            format!(
+                "{}: is not a regular file (a pipe, socket or device); skipped",
+                t(&Fixture::trace_name(2, 2, 1))
+            ),
             format!(
                 "{}: matches the glob but is a directory; skipped",
                 t(&Fixture::trace_name(4, 4, 1))

@@ -101,6 +101,16 @@ fn good(f: &Fixture) {
 
 // ---------------------------------------------------------------- spec errors
 
+/// [`spec_error`] for messages whose tail (a long hint) is checked apart.
+fn spec_error_starting(spec: &str, head: &str) -> String {
+    let stderr = spec_error(spec);
+    assert!(
+        stderr.starts_with(head),
+        "expected to start with:\n{head}\ngot:\n{stderr}"
+    );
+    stderr
+}
+
 /// Writes `spec` into a fixture with one good trace, runs it, expects exit 1.
 fn spec_error(spec: &str) -> String {
     let f = Fixture::new();
@@ -205,20 +215,17 @@ fn glob_without_match_names_the_directory() {
 
 #[test]
 fn missing_log_file() {
-    let stderr =
-        spec_error("inputs:\n  traces: traces/*.json\n  logs:\n    failure: logs/missing.log\n");
-    assert!(
-        stderr.starts_with("error: glob `logs/missing.log` matches no file\n  ┌─ spec.yaml:4:14\n"),
-        "{stderr}"
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\n  logs:\n    failure: logs/missing.log\n",
+        "error: glob `logs/missing.log` matches no file\n  ┌─ spec.yaml:4:14\n",
     );
 }
 
 #[test]
 fn unknown_colour_map() {
-    let stderr = spec_error("inputs:\n  traces: traces/*.json\ncolor:\n  map: jet\n");
-    assert!(
-        stderr.starts_with("error: unknown colour map `jet`\n  ┌─ spec.yaml:4:8\n"),
-        "{stderr}"
+    let stderr = spec_error_starting(
+        "inputs:\n  traces: traces/*.json\ncolor:\n  map: jet\n",
+        "error: unknown colour map `jet`\n  ┌─ spec.yaml:4:8\n",
     );
     assert!(
         stderr.contains("= hint: use one of memheat-reds, reds,"),
@@ -242,10 +249,9 @@ fn invalid_colour() {
 
 #[test]
 fn unknown_font_is_an_error_listing_the_fonts() {
-    let stderr = spec_error("inputs:\n  traces: traces/*.json\nstyle:\n  font: Helvetica\n");
-    assert!(
-        stderr.starts_with("error: unknown font family `Helvetica`\n  ┌─ spec.yaml:4:9\n"),
-        "{stderr}"
+    let stderr = spec_error_starting(
+        "inputs:\n  traces: traces/*.json\nstyle:\n  font: Helvetica\n",
+        "error: unknown font family `Helvetica`\n  ┌─ spec.yaml:4:9\n",
     );
     assert!(
         stderr.contains("use one of: DejaVu Sans Mono, Libertinus Serif, New Computer Modern, New Computer Modern Math\n"),
@@ -255,20 +261,17 @@ fn unknown_font_is_an_error_listing_the_fonts() {
 
 #[test]
 fn out_of_range_dpi_and_size() {
-    let stderr = spec_error("inputs:\n  traces: traces/*.json\noutput:\n  dpi: 5\n");
-    assert!(
-        stderr.starts_with("error: DPI 5 is out of range\n  ┌─ spec.yaml:4:8\n"),
-        "{stderr}"
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\noutput:\n  dpi: 5\n",
+        "error: DPI 5 is out of range\n  ┌─ spec.yaml:4:8\n",
     );
-    let stderr = spec_error("inputs:\n  traces: traces/*.json\nstyle:\n  width: 0.1in\n");
-    assert!(
-        stderr.starts_with("error: width 7.2pt is out of range\n  ┌─ spec.yaml:4:10\n"),
-        "{stderr}"
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\nstyle:\n  width: 0.1in\n",
+        "error: width 7.2pt is out of range\n  ┌─ spec.yaml:4:10\n",
     );
-    let stderr = spec_error("inputs:\n  traces: traces/*.json\nstyle:\n  width: 3\n");
-    assert!(
-        stderr.starts_with("error: style: length `3` has no unit: write e.g. `3pt`"),
-        "{stderr}"
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\nstyle:\n  width: 3\n",
+        "error: style: length `3` has no unit: write e.g. `3pt`",
     );
     let f = Fixture::new();
     let (code, _, stderr) = f.run(&["spec.yaml", "--dpi", "5"]);

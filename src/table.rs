@@ -136,12 +136,12 @@ fn canonical(value: &str) -> String {
 }
 
 fn sort_axis(values: &mut [String], reverse: bool) {
-    let numeric: Option<Vec<f64>> = values.iter().map(|v| v.parse::<f64>().ok()).collect();
-    if numeric.is_some() {
+    let number = |v: &String| v.parse::<f64>().ok();
+    if values.iter().all(|v| number(v).is_some()) {
         values.sort_by(|a, b| {
-            a.parse::<f64>()
+            number(a)
                 .unwrap_or(0.0)
-                .total_cmp(&b.parse().unwrap_or(0.0))
+                .total_cmp(&number(b).unwrap_or(0.0))
         });
     } else {
         values.sort();

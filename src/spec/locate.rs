@@ -1,0 +1,211 @@
+//! Where things are in the spec's YAML source: serde_yaml keeps no spans
+//! after deserialising, so errors found later are located by key path here.
+
+use std::ops::Range;
+
+/// One step of a key path, for [`locate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key<'a> {
+    Field(&'a str),
+    Index(usize),
+}
+
+/// 1-based line and column (in chars) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+pub(super) fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// `thresholds[0].above` as keys; `None` unless it looks like a key path.
+pub(super) fn parse_key_path(path: &str) -> Option<Vec<Key<'_>>> {
+    if path.is_empty()
+        || !path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c))
+    {
+        return None;
+    }
+    let mut keys = Vec::new();
+    for part in path.split('.') {
+        let (name, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !name.is_empty() {
+            keys.push(Key::Field(name));
+        }
+        for index in rest.split('[') {
+            if let Some(n) = index.strip_suffix(']') {
+                keys.push(Key::Index(n.parse().ok()?));
+            }
+        }
+    }
+    Some(keys)
+}
+
+/// For "unknown field `titel`, expected one of `title`, ...": did you mean.
+pub(super) fn suggest_key(message: &str) -> Option<String> {
+    let rest = message.split("unknown field `").nth(1)?;
+    let (unknown, expected) = rest.split_once('`')?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let best = candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(unknown, c), *c))
+        .min()?;
+    if best.0 <= 3.max(unknown.len() / 3) {
+        Some(format!("did you mean `{}`?", best.1))
+    } else {
+        Some(format!("valid keys here: {}", candidates.join(", ")))
+    }
+}
+
+/// Widens a serde_yaml position to the token there, for a readable label.
+/// At the end of the file (an unclosed bracket, say) it points at the last
+/// character instead of an empty line.
+pub(super) fn token_span(text: &str, index: usize) -> Range<usize> {
+    let mut start = floor_char_boundary(text, index.min(text.len()));
+    if text[start..].trim().is_empty() {
+        start = floor_char_boundary(text, text.trim_end().len().saturating_sub(1));
+    }
+    let end = text[start..]
+        .find(['\n', ',', '}', ']'])
+        .map_or(text.len(), |i| start + i);
+    let end = start + text[start..end].trim_end().len();
+    start..end.max((start + 1).min(text.len()))
+}
+
+/// Finds the value of a key path in block-style YAML source, for errors
+/// found after deserialising. Falls back to the deepest key found.
+pub fn locate(text: &str, keys: &[Key]) -> Option<Range<usize>> {
+    let mut found: Option<Range<usize>> = None;
+    // Search window: the byte range and the indentation of its content.
+    let mut window = 0..text.len();
+    let mut min_indent = 0usize;
+    for key in keys {
+        let mut hit = None;
+        let mut offset = window.start;
+        for line in text[window.clone()].split_inclusive('\n') {
+            let line_start = offset;
+            offset += line.len();
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            if trimmed.trim().is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            match key {
+                Key::Field(name) => {
+                    let body = trimmed.trim_start_matches("- ");
+                    let body_indent = indent + (trimmed.len() - body.len());
+                    if body_indent >= min_indent
+                        && let Some(rest) = body.strip_prefix(name)
+                        && rest.trim_start().starts_with(':')
+                    {
+                        let key_start = line_start + body_indent;
+                        let colon = key_start + name.len() + (rest.len() - rest.trim_start().len());
+                        let value = text[colon + 1..line_start + line.len()].trim();
+                        let value_start = if value.is_empty() {
+                            key_start
+                        } else {
+                            colon + 1 + text[colon + 1..].find(value).unwrap_or(0)
+                        };
+                        let span_end = if value.is_empty() {
+                            colon + 1
+                        } else {
+                            value_start + value.len()
+                        };
+                        hit = Some((
+                            value_start..span_end,
+                            line_start + line.len(),
+                            body_indent + 1,
+                        ));
+                        break;
+                    }
+                }
+                Key::Index(n) => {
+                    // Count `- ` items at the first list indentation seen.
+                    if trimmed.starts_with("- ") || trimmed.trim_end() == "-" {
+                        let items = text[window.start..line_start + line.len()]
+                            .lines()
+                            .filter(|l| {
+                                let t = l.trim_start();
+                                l.len() - t.len() == indent && t.starts_with('-')
+                            })
+                            .count();
+                        if items == n + 1 {
+                            let start = line_start + indent;
+                            hit = Some((
+                                start..line_start + line.trim_end().len(),
+                                line_start + line.len(),
+                                indent + 1,
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let (span, after_line, indent) = hit?;
+        found = Some(span.clone());
+        // A nested key is on the following, more indented lines, or later on
+        // the same line for flow style; keep searching from the key's line.
+        // Indentation counts from the start of the line the key is on.
+        let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        window = line_start..block_end(text, after_line, indent);
+        min_indent = indent;
+    }
+    found
+}
+
+/// End of the block that starts after `from`: the first non-blank line
+/// indented less than `indent`.
+fn block_end(text: &str, from: usize, indent: usize) -> usize {
+    let mut offset = from;
+    for line in text[from..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if !trimmed.trim().is_empty()
+            && !trimmed.starts_with('#')
+            && line.len() - trimmed.len() < indent
+        {
+            return offset;
+        }
+        offset += line.len();
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn locate_handles_nesting_and_lists() {
+        let src = "a:\n  b: 1\nc:\n  # b: no\n  b: 2\n  d:\n    - e: 3\n    - e: 4\n";
+        let at = |keys: &[Key]| locate(src, keys).map(|r| &src[r]);
+        assert_eq!(at(&[Key::Field("c"), Key::Field("b")]), Some("2"));
+        assert_eq!(
+            at(&[
+                Key::Field("c"),
+                Key::Field("d"),
+                Key::Index(1),
+                Key::Field("e")
+            ]),
+            Some("4")
+        );
+        assert_eq!(at(&[Key::Field("zz")]), None);
+    }
+
+    proptest! {
+            #[test]
+            fn locate_never_panics(text in "[a-z:\\- \\n#é]{0,200}", a in "[a-z]{1,3}", i in 0..4usize) {
+                let _ = locate(&text, &[Key::Field(&a), Key::Index(i), Key::Field(&a)]);
+            }
+    }
+}

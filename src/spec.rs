@@ -18,7 +18,7 @@ use serde::Deserialize;
 mod locate;
 
 pub use locate::{Key, line_col, locate};
-use locate::{floor_char_boundary, parse_key_path, suggest_key, token_span};
+use locate::{parse_key_path, suggest_key, token_span};
 
 /// A spec error, with what is needed to point at the offending text.
 #[derive(Debug)]

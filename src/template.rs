@@ -66,9 +66,9 @@ fn write_typ(v: &Value, out: &mut String) -> Result<(), JinjaError> {
     match v.kind() {
         ValueKind::Undefined | ValueKind::None => out.push_str("none"),
         ValueKind::Bool => out.push_str(if v.is_true() { "true" } else { "false" }),
-        ValueKind::Number => match i64::try_from(v.clone()) {
-            Ok(i) if v.as_i64().is_some() => write!(out, "{i}").expect("writing to a String"),
-            _ => out.push_str(&number(f64::try_from(v.clone())?)?),
+        ValueKind::Number => match v.as_i64() {
+            Some(i) => write!(out, "{i}").expect("writing to a String"),
+            None => out.push_str(&number(f64::try_from(v.clone())?)?),
         },
         ValueKind::String => write_string(v.as_str().unwrap_or_default(), out),
         ValueKind::Seq | ValueKind::Iterable => {

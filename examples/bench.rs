@@ -188,6 +188,12 @@ fn run(args: &Args) -> Result<(), String> {
     let end_to_end = [&example, &example_600, &large];
     print_end_to_end(&memheat_bin, &end_to_end, args.runs)?;
 
+    println!(
+        "\n## {MANY_SPECS} specs of the example: one `memheat build` of all against one invocation each, median of {} runs",
+        args.runs
+    );
+    print_many_specs(&memheat_bin, &dir, args.runs)?;
+
     println!("\n## Sizes");
     print_sizes(&in_process, &end_to_end)?;
     if args.keep.is_some() {
@@ -361,9 +367,10 @@ fn bench_in_process(s: &Scenario, engine: &Engine, runs: usize) -> Result<InProc
         totals.push(built.timings.total);
     }
 
-    // `inputs` is the spec, the traces and the logs; the traces are the JSON.
+    // `deps.files` is the spec, the traces and the logs; the traces are the JSON.
     let traces: Vec<PathBuf> = warm
-        .inputs
+        .deps
+        .files
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
@@ -481,6 +488,50 @@ fn print_end_to_end(bin: &Path, scenarios: &[&Scenario], runs: usize) -> Result<
     Ok(())
 }
 
+const MANY_SPECS: usize = 20;
+
+/// A paper's `make` with many figures: `memheat build s0.yaml … s19.yaml`
+/// (parallel, one engine) against 20 processes one after another.
+fn print_many_specs(bin: &Path, dir: &Path, runs: usize) -> Result<(), String> {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/485B");
+    let many = dir.join("many");
+    fs::create_dir_all(&many).map_err(|e| format!("{}: {e}", many.display()))?;
+    let mut specs: Vec<OsString> = Vec::with_capacity(MANY_SPECS);
+    for i in 0..MANY_SPECS {
+        let spec = many.join(format!("s{i}.yaml"));
+        let text = format!(
+            "title: \"Figure {i}\"\ninputs:\n  traces: '{0}/traces/*.json'\n  logs: {{failure: '{0}/logs/failed_configs.log'}}\noutput: {{path: s{i}, dpi: 300}}\n",
+            examples.display()
+        );
+        fs::write(&spec, text).map_err(|e| format!("{}: {e}", spec.display()))?;
+        specs.push(spec.into());
+    }
+    let together = median_of_runs(runs, || {
+        let mut args: Vec<OsString> = vec!["build".into(), "-q".into()];
+        args.extend(specs.iter().cloned());
+        Ok(run_measured(bin, &args)?.wall)
+    })?;
+    let one_by_one = median_of_runs(runs, || {
+        specs.iter().try_fold(Duration::ZERO, |sum, spec| {
+            let args: Vec<OsString> = vec!["build".into(), "-q".into(), spec.clone()];
+            Ok(sum + run_measured(bin, &args)?.wall)
+        })
+    })?;
+    println!("{:<34}{:>10}", "", "wall ms");
+    println!(
+        "{:<34}{:>10.1}",
+        format!("1 invocation, {MANY_SPECS} specs"),
+        ms(together)
+    );
+    println!(
+        "{:<34}{:>10.1}",
+        format!("{MANY_SPECS} invocations, 1 spec each"),
+        ms(one_by_one)
+    );
+    println!("{:<34}{:>10.2}", "ratio", ratio(one_by_one, together));
+    Ok(())
+}
+
 struct ChildRun {
     wall: Duration,
     maxrss_kib: u64,
@@ -551,6 +602,7 @@ fn measure_child(mut args: impl Iterator<Item = String>) -> ExitCode {
 }
 
 /// Peak resident set of the largest waited-for child, in KiB (Linux units).
+#[allow(unsafe_code)] // getrusage has no std wrapper
 fn children_maxrss_kib() -> u64 {
     // SAFETY: `rusage` is plain integers, so all-zero is a valid value, and
     // getrusage only writes into the struct it is given.

@@ -1,31 +1,52 @@
-//! The command line: argument types (clap) and the loop over specs.
+//! The command line: argument types (clap) and one small function per
+//! subcommand, each a composition of the library's stages.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
+use rayon::prelude::*;
 
 use crate::compile::Engine;
-use crate::{BuildOptions, diag};
+use crate::diag::{self, DiagnosticFormat};
+use crate::numbers::DataFormat;
+use crate::spec::DPI_RANGE;
+use crate::{BuildOptions, Built, Failed, paths};
 
 /// Compile YAML figure specs into publication heatmaps of GPU memory.
 ///
-/// Exit codes: 0 success (warnings allowed unless --strict), 1 build
-/// failure, 2 command-line misuse.
+/// Exit codes: 0 success (warnings allowed unless --strict), 1 a spec
+/// failed, 2 command-line misuse.
 #[derive(Debug, Parser)]
 #[command(name = "memheat", version, about, long_about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How to print warnings and errors: with a snippet of the input
+    /// (human), one line each (short), or one JSON object per line (json).
+    #[arg(long, global = true, value_enum, default_value_t = DiagnosticFormat::Human)]
+    pub diagnostic_format: DiagnosticFormat,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build the PDF and PNG of each spec.
+    /// Build the outputs of each spec (PDF and PNG by default).
     ///
-    /// Prints one line per file written; warnings and errors go to stderr.
+    /// Several specs build in parallel; a failing spec does not stop the
+    /// others. Prints one `wrote` line per file; warnings and errors go to
+    /// stderr.
     Build(BuildArgs),
+    /// Check specs: parse, load the data, build the table and compile the
+    /// figure, without writing anything.
+    ///
+    /// Exit 0 when every spec is fine, 1 on any error (or any warning with
+    /// --strict). Meant for pre-commit hooks and CI.
+    Check(CheckArgs),
+    /// Print the figure's numbers, one row per cell, as CSV or JSON.
+    Data(DataArgs),
+    /// Print the built-in Typst template, a starting point for `template:`.
+    Template,
     /// List the font families embedded in memheat (usable as `style.font`).
     Fonts,
 }
@@ -35,40 +56,98 @@ pub struct BuildArgs {
     /// Figure specs (YAML). Relative paths inside a spec resolve against its directory.
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<PathBuf>,
-    /// Output base path, without extension (writes BASE.pdf, BASE.png); one spec only.
+    /// Output base path (writes BASE.pdf, BASE.png, ...); one spec only.
     #[arg(short, long, value_name = "BASE")]
     pub output: Option<PathBuf>,
-    /// PNG resolution in dots per inch, overriding the spec's `output.dpi`; one spec only.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(10..=2400))]
+    /// PNG resolution in dots per inch, overriding each spec's `output.dpi`.
+    #[arg(long, value_name = "N", value_parser = dpi)]
     pub dpi: Option<u32>,
     /// Fail (exit 1, nothing written) when there is any warning.
     #[arg(long)]
     pub strict: bool,
+    /// Write a make depfile: every output depends on the spec, template,
+    /// traces, logs and the directories the globs listed.
+    #[arg(long, value_name = "FILE")]
+    pub deps: Option<PathBuf>,
+    /// Print no `wrote` lines.
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Print the time of each stage to stderr.
     #[arg(long)]
     pub timings: bool,
 }
 
-pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {
-        Command::Build(args) => build(&args),
-        Command::Fonts => {
-            for family in Engine::default().families() {
-                println!("{family}");
-            }
-            ExitCode::SUCCESS
-        }
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    #[arg(required = true, value_name = "SPEC")]
+    pub specs: Vec<PathBuf>,
+    /// Any warning is an error.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    #[arg(value_name = "SPEC")]
+    pub spec: PathBuf,
+    /// Output format; by default taken from the extension of -o, else csv.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Any warning is an error.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+fn dpi(s: &str) -> Result<u32, String> {
+    let n: u32 = s.parse().map_err(|e| format!("{e}"))?;
+    if DPI_RANGE.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} is not in {}..={}",
+            DPI_RANGE.start(),
+            DPI_RANGE.end()
+        ))
     }
 }
 
-fn build(args: &BuildArgs) -> ExitCode {
-    if args.specs.len() > 1 && (args.output.is_some() || args.dpi.is_some()) {
-        Cli::command()
-            .error(
-                clap::error::ErrorKind::ArgumentConflict,
-                "--output and --dpi apply to a single spec; build the specs one at a time",
-            )
-            .exit();
+pub fn run(cli: Cli) -> ExitCode {
+    let format = cli.diagnostic_format;
+    let ok = match cli.command {
+        Command::Build(args) => build(&args, format),
+        Command::Check(args) => check(&args, format),
+        Command::Data(args) => data(&args, format),
+        Command::Template => print(crate::template::HEATMAP),
+        Command::Fonts => print(&(Engine::default().families().join("\n") + "\n")),
+    };
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn print(text: &str) -> bool {
+    // A closed pipe (`memheat template | head`) is not a failure.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    true
+}
+
+fn usage_error(message: &str) -> ! {
+    use clap::CommandFactory;
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
+    if args.specs.len() > 1 && args.output.is_some() {
+        usage_error(
+            "--output names one figure; build the specs one at a time, or set `output.path` in each",
+        );
     }
     let options = BuildOptions {
         output: args.output.clone(),
@@ -84,43 +163,154 @@ fn build(args: &BuildArgs) -> ExitCode {
             ms(start.elapsed())
         );
     }
-    let mut failed = false;
-    for spec in &args.specs {
-        match crate::build(spec, &options, &engine) {
+    // Specs build on all cores; results print in argument order.
+    let results: Vec<Result<Built, Box<Failed>>> = args
+        .specs
+        .par_iter()
+        .map(|spec| crate::build(spec, &options, &engine))
+        .collect();
+    let mut all_ok = true;
+    let mut rules = String::new();
+    for result in &results {
+        let mut err = std::io::stderr().lock();
+        match result {
             Ok(built) => {
-                let mut err = std::io::stderr().lock();
-                for w in &built.warnings {
-                    let _ = err.write_all(diag::warning(w).as_bytes());
-                }
+                let _ = err.write_all(diag::warnings(&built.warnings, format).as_bytes());
                 if args.timings {
-                    let total: std::time::Duration =
-                        built.timings.stages.iter().map(|(_, d)| *d).sum();
                     for (stage, d) in &built.timings.stages {
-                        let _ =
-                            writeln!(err, "timing: {stage:<9} {:>8.2} ms", d.as_secs_f64() * 1e3);
+                        let _ = writeln!(err, "timing: {stage:<9} {:>8.2} ms", ms(*d));
                     }
                     let _ = writeln!(
                         err,
-                        "timing: {:<9} {:>8.2} ms",
+                        "timing: {:<9} {:>8.2} ms (wall)",
                         "total",
-                        total.as_secs_f64() * 1e3
+                        ms(built.timings.total)
                     );
                 }
-                let mut out = std::io::stdout().lock();
-                for path in &built.written {
-                    let _ = writeln!(out, "wrote {}", path.display());
+                if !args.quiet {
+                    let mut out = std::io::stdout().lock();
+                    for path in &built.written {
+                        let _ = writeln!(out, "wrote {}", paths::tidy(path).display());
+                    }
+                }
+                if args.deps.is_some() {
+                    match crate::deps::render(&built.written, &built.deps) {
+                        Ok(rule) => rules.push_str(&rule),
+                        Err(e) => {
+                            all_ok = false;
+                            let _ = writeln!(err, "error: {e}");
+                        }
+                    }
                 }
             }
-            Err(e) => {
-                failed = true;
-                let _ = std::io::stderr().write_all(diag::error(&e).as_bytes());
+            Err(failed) => {
+                all_ok = false;
+                let _ = err.write_all(diag::failure(failed, format).as_bytes());
             }
         }
     }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+    if let Some(path) = &args.deps {
+        all_ok &= write_file(path, rules.as_bytes(), &[], format);
+    }
+    all_ok
+}
+
+fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
+    let options = BuildOptions {
+        strict: args.strict,
+        ..BuildOptions::default()
+    };
+    let engine = Engine::default();
+    let results: Vec<Result<Vec<crate::data::Warning>, Box<Failed>>> = args
+        .specs
+        .par_iter()
+        .map(|spec| {
+            let mut model = crate::load(spec, &options, &engine)?;
+            match crate::compile_checked(&mut model, &engine) {
+                Ok(_) => Ok(model.warnings),
+                Err(error) => Err(Box::new(Failed {
+                    error,
+                    warnings: model.warnings,
+                    deps: model.deps,
+                })),
+            }
+        })
+        .collect();
+    let mut all_ok = true;
+    let mut err = std::io::stderr().lock();
+    for result in &results {
+        let text = match result {
+            Ok(warnings) => diag::warnings(warnings, format),
+            Err(failed) => {
+                all_ok = false;
+                diag::failure(failed, format)
+            }
+        };
+        let _ = err.write_all(text.as_bytes());
+    }
+    all_ok
+}
+
+fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
+    let options = BuildOptions {
+        strict: args.strict,
+        ..BuildOptions::default()
+    };
+    let engine = Engine::default();
+    let mut err = std::io::stderr().lock();
+    let model = match crate::load(&args.spec, &options, &engine) {
+        Ok(model) => model,
+        Err(failed) => {
+            let _ = err.write_all(diag::failure(&failed, format).as_bytes());
+            return false;
+        }
+    };
+    if model.strict && !model.warnings.is_empty() {
+        let failed = Failed {
+            error: crate::Error::Strict(model.warnings),
+            warnings: vec![],
+            deps: model.deps,
+        };
+        let _ = err.write_all(diag::failure(&failed, format).as_bytes());
+        return false;
+    }
+    let _ = err.write_all(diag::warnings(&model.warnings, format).as_bytes());
+    let from_extension = args
+        .output
+        .as_ref()
+        .and_then(|p| p.extension())
+        .filter(|e| *e == "json")
+        .map(|_| DataFormat::Json);
+    let text = crate::numbers::render(
+        &model,
+        args.format.or(from_extension).unwrap_or(DataFormat::Csv),
+    );
+    match &args.output {
+        Some(path) => write_file(path, text.as_bytes(), &model.deps.files, format),
+        None => print(&text),
+    }
+}
+
+/// Writes a side file (depfile, data) atomically, never over an input.
+fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf], format: DiagnosticFormat) -> bool {
+    let result = match paths::clobbers(path, inputs) {
+        Some(input) => Err(crate::export::ExportError::WouldOverwrite {
+            output: path.to_path_buf(),
+            input,
+        }),
+        None => crate::export::write_all_atomic(&[(path, bytes)]),
+    };
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            let failed = Failed {
+                error: e.into(),
+                warnings: vec![],
+                deps: crate::Deps::default(),
+            };
+            let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
+            false
+        }
     }
 }
 

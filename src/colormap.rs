@@ -1,7 +1,75 @@
 //! Colour maps, computed here rather than in Typst so that cell colours,
 //! text contrast and the colorbar all come from one set of stops.
 
-use crate::spec::Color;
+use serde::Deserialize;
+
+/// An sRGB colour, written `#rgb`, `#rrggbb` or as a CSS-like name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Color(pub [u8; 3]);
+
+const NAMED_COLORS: &[(&str, [u8; 3])] = &[
+    ("white", [255, 255, 255]),
+    ("black", [0, 0, 0]),
+    ("gray", [128, 128, 128]),
+    ("grey", [128, 128, 128]),
+    ("silver", [192, 192, 192]),
+    ("red", [255, 0, 0]),
+    ("green", [0, 128, 0]),
+    ("blue", [0, 0, 255]),
+    ("navy", [0, 0, 128]),
+    ("orange", [255, 165, 0]),
+];
+
+impl TryFrom<String> for Color {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Color::parse(&s)
+    }
+}
+
+impl Color {
+    pub const WHITE: Color = Color([255, 255, 255]);
+    pub const BLACK: Color = Color([0, 0, 0]);
+
+    pub fn parse(s: &str) -> Result<Color, String> {
+        let t = s.trim();
+        if let Some(hex) = t.strip_prefix('#') {
+            let digits: Option<Vec<u8>> = hex
+                .chars()
+                .map(|c| c.to_digit(16).map(|d| d as u8))
+                .collect();
+            return match digits.as_deref() {
+                Some([r, g, b]) => Ok(Color([r * 17, g * 17, b * 17])),
+                Some([r1, r0, g1, g0, b1, b0]) => {
+                    Ok(Color([r1 * 16 + r0, g1 * 16 + g0, b1 * 16 + b0]))
+                }
+                _ => Err(format!(
+                    "invalid colour `{s}`: write it as `#rrggbb` or `#rgb` with hex digits"
+                )),
+            };
+        }
+        NAMED_COLORS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(t))
+            .map(|(_, rgb)| Color(*rgb))
+            .ok_or_else(|| {
+                format!(
+                    "invalid colour `{s}`: use `#rrggbb`, `#rgb` or one of {}",
+                    NAMED_COLORS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+
+    pub fn hex(self) -> String {
+        let [r, g, b] = self.0;
+        format!("#{r:02x}{g:02x}{b:02x}")
+    }
+}
 
 /// The original figure's white → deep-red ramp.
 const MEMHEAT_REDS: [&str; 8] = [

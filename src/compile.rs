@@ -81,12 +81,13 @@ impl Engine {
         let warnings = warnings.iter().map(|d| world.diagnostic(d)).collect();
         match output {
             Ok(document) => {
-                let document = snap(document, auto_size);
+                let (document, snap) = snap(document, auto_size);
                 let geometry = Geometry::read(&document);
                 Ok(Compiled {
                     document,
                     warnings,
                     geometry,
+                    snap,
                 })
             }
             Err(errors) => Err(CompileError {
@@ -102,7 +103,8 @@ impl Engine {
 /// here rather than in Typst, where it would mean laying the figure out twice.
 pub const SNAP_PT: f64 = 72.0 / 150.0;
 
-fn snap(document: PagedDocument, (width, height): (bool, bool)) -> PagedDocument {
+/// Returns the snapped document and what the first page grew by, in pt.
+fn snap(document: PagedDocument, (width, height): (bool, bool)) -> (PagedDocument, (f64, f64)) {
     let up = |v: Abs, on: bool| {
         if on {
             Abs::pt((v.to_pt() / SNAP_PT - 1e-9).ceil() * SNAP_PT)
@@ -111,18 +113,24 @@ fn snap(document: PagedDocument, (width, height): (bool, bool)) -> PagedDocument
         }
     };
     let mut pages = document.pages().to_vec();
+    let mut grown = None;
     for page in &mut pages {
         let size = page.frame.size();
-        page.frame
-            .set_size(Size::new(up(size.x, width), up(size.y, height)));
+        let snapped = Size::new(up(size.x, width), up(size.y, height));
+        grown.get_or_insert(((snapped.x - size.x).to_pt(), (snapped.y - size.y).to_pt()));
+        page.frame.set_size(snapped);
     }
-    PagedDocument::new(pages.into(), document.info().clone())
+    let document = PagedDocument::new(pages.into(), document.info().clone());
+    (document, grown.unwrap_or_default())
 }
 
 pub struct Compiled {
     pub document: PagedDocument,
     pub warnings: Vec<Diagnostic>,
     pub geometry: Geometry,
+    /// What snapping added to the page's width and height, in pt: the
+    /// `typ` output adds it as margin to compile to the same page.
+    pub snap: (f64, f64),
 }
 
 /// A Typst error or warning, located in the generated source.

@@ -35,7 +35,7 @@ impl Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
+        write!(f, "{}", crate::paths::tidy(&self.path).display())?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
@@ -90,17 +90,29 @@ pub struct Sweep {
     pub warnings: Vec<Warning>,
     /// Every file read, sorted: the build's dependencies.
     pub inputs: Vec<PathBuf>,
+    /// Every directory a glob listed, sorted: a file added to or removed
+    /// from one changes its mtime, which is how make notices a new trace.
+    pub dirs: Vec<PathBuf>,
 }
 
 /// Resolves the spec's globs against `base` (the spec's directory) and
-/// reads every match, trace files in parallel.
-pub fn load(spec: &Spec, base: &Path) -> Result<Sweep, KeyError> {
-    let mut sweep = Sweep::default();
+/// reads every match, trace files in parallel. On an error, `sweep` holds
+/// what was read before it.
+pub fn load(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError> {
+    let result = load_into(spec, base, sweep);
+    sweep.inputs.sort();
+    sweep.inputs.dedup();
+    sweep.dirs.sort();
+    sweep.dirs.dedup();
+    result
+}
+
+fn load_into(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError> {
     let trace_paths = expand_globs(
         &spec.inputs.traces.0,
         base,
         &[Key::Field("inputs"), Key::Field("traces")],
-        &mut sweep.warnings,
+        sweep,
     )?;
     let results: Vec<(Option<Run>, Vec<Warning>)> = trace_paths
         .par_iter()
@@ -112,11 +124,9 @@ pub fn load(spec: &Spec, base: &Path) -> Result<Sweep, KeyError> {
     }
     sweep.inputs.extend(trace_paths);
     if let Some(logs) = &spec.inputs.logs {
-        load_logs(logs, base, &mut sweep)?;
+        load_logs(logs, base, sweep)?;
     }
-    sweep.inputs.sort();
-    sweep.inputs.dedup();
-    Ok(sweep)
+    Ok(())
 }
 
 /// Each glob must match at least one file: an empty match is almost always
@@ -125,8 +135,9 @@ fn expand_globs(
     globs: &[String],
     base: &Path,
     keys: &[Key<'static>],
-    warnings: &mut Vec<Warning>,
+    sweep: &mut Sweep,
 ) -> Result<Vec<PathBuf>, KeyError> {
+    let warnings = &mut sweep.warnings;
     let mut files = Vec::new();
     for (i, pattern) in globs.iter().enumerate() {
         let mut at = keys.to_vec();
@@ -175,7 +186,9 @@ fn expand_globs(
                 )),
             }
         }
-        warn_non_utf8_names(&full, warnings);
+        let listed = literal_dir(&full);
+        warn_non_utf8_names(&listed, warnings);
+        sweep.dirs.extend(listed_dirs(&listed, &files));
         if matched == 0 {
             return Err(KeyError::new(
                 &at,
@@ -197,20 +210,50 @@ fn expand_globs(
     Ok(files)
 }
 
-/// The glob crate silently passes over names that are not UTF-8; say so
-/// for those in the directory the glob's wildcards start in.
-fn warn_non_utf8_names(glob: &str, warnings: &mut Vec<Warning>) {
+/// The directory a glob's wildcards start in: `runs/*/t_*.json` → `runs`;
+/// `None` for a glob without wildcards.
+fn literal_dir(glob: &str) -> Option<PathBuf> {
     let literal: PathBuf = Path::new(glob)
         .components()
         .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
         .collect();
-    if literal.as_os_str().len() == glob.len() {
-        return;
+    (literal.as_os_str().len() != glob.len()).then_some(literal)
+}
+
+/// The directories whose listing a glob's result depends on: where its
+/// wildcards start, and each directory between there and a match.
+fn listed_dirs(literal: &Option<PathBuf>, files: &[PathBuf]) -> Vec<PathBuf> {
+    let Some(root) = literal else {
+        return vec![];
+    };
+    let mut dirs = vec![if root.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        root.clone()
+    }];
+    for file in files {
+        let mut dir = file.parent();
+        while let Some(d) = dir {
+            if !d.starts_with(root) || d == root {
+                break;
+            }
+            dirs.push(d.to_path_buf());
+            dir = d.parent();
+        }
     }
+    dirs
+}
+
+/// The glob crate silently passes over names that are not UTF-8; say so
+/// for those in the directory the glob's wildcards start in.
+fn warn_non_utf8_names(literal: &Option<PathBuf>, warnings: &mut Vec<Warning>) {
+    let Some(literal) = literal else {
+        return;
+    };
     let dir = if literal.as_os_str().is_empty() {
         Path::new(".")
     } else {
-        &literal
+        literal
     };
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -368,7 +411,7 @@ fn load_logs(logs: &Logs, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError
             continue;
         }
         let keys = [Key::Field("inputs"), Key::Field("logs"), Key::Field(key)];
-        for path in expand_globs(&globs.0, base, &keys, &mut sweep.warnings)? {
+        for path in expand_globs(&globs.0, base, &keys, sweep)? {
             match std::fs::read(&path) {
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes);

@@ -1,76 +1,239 @@
-//! Renders errors and warnings for the terminal, in one style: a snippet
-//! with the offending text underlined where the place is known, otherwise
-//! `error: …` with `hint: …` lines.
+//! Renders errors and warnings, once, at the edge, in one of three forms:
+//! `human` (a snippet with the offending text underlined where the place
+//! is known, otherwise `error: …` with `hint: …` lines), `short` (one
+//! `file:line:col: severity: message` line each) or `json` (one object per
+//! line, for editors and CI annotations).
+
+use std::ops::Range;
 
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
+use serde::Serialize;
 
-use crate::Error;
-use crate::compile::CompileError;
 use crate::data::Warning;
-use crate::spec::SpecError;
+use crate::paths::tidy;
+use crate::spec::line_col;
+use crate::{Error, Failed};
 
-pub fn error(e: &Error) -> String {
-    match e {
-        Error::Spec(e) => spec_error(e),
-        Error::Compile(e) => compile_error(e),
-        Error::Strict(warnings) => {
-            let mut out: String = warnings.iter().map(warning).collect();
-            out.push_str(&format!(
-                "error: {e}\n  = hint: fix the inputs, or build without --strict (and `strict: true`) to get a figure anyway\n"
-            ));
-            out
-        }
-        Error::Template(_) => format!(
-            "error: {e}\n  = hint: the built-in template failed; this is a memheat bug, please report it with your spec\n"
-        ),
-        other => format!("error: {other}\n"),
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagnosticFormat {
+    Human,
+    Short,
+    Json,
+}
+
+/// One problem, in a form every output style can print.
+#[derive(Debug, Serialize)]
+struct Record {
+    severity: &'static str,
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: String,
+    hints: Vec<String>,
+    /// The human form, with a snippet; not part of the JSON.
+    #[serde(skip)]
+    human: String,
+}
+
+/// The warnings collected before a failure, then the error.
+pub fn failure(failed: &Failed, format: DiagnosticFormat) -> String {
+    let mut out = warnings(&failed.warnings, format);
+    for record in error_records(&failed.error) {
+        out.push_str(&print(&record, format));
     }
+    out
 }
 
-pub fn warning(w: &Warning) -> String {
-    format!("warning: {w}\n")
-}
-
-fn spec_error(e: &SpecError) -> String {
-    let name = e.path.display().to_string();
-    let Some(span) = e.span.clone() else {
-        let mut out = format!("error: {e}\n");
-        if let Some(hint) = &e.hint {
-            out.push_str(&format!("  = hint: {hint}\n"));
-        }
-        return out;
-    };
-    let file = SimpleFile::new(name, e.source_text.as_str());
-    let mut d = Diagnostic::error()
-        .with_message(&e.message)
-        .with_labels(vec![Label::primary((), span)]);
-    if let Some(hint) = &e.hint {
-        d = d.with_notes(vec![format!("hint: {hint}")]);
-    }
-    snippet(&file, &d)
-}
-
-fn compile_error(e: &CompileError) -> String {
-    let file = SimpleFile::new(
-        "generated figure source (typst)".to_string(),
-        e.source.as_str(),
-    );
-    e.diagnostics
+pub fn warnings(warnings: &[Warning], format: DiagnosticFormat) -> String {
+    warnings
         .iter()
-        .map(|d| {
-            let mut diag = Diagnostic::error().with_message(format!("typst: {}", d.message));
-            if let Some(span) = d.span.clone() {
-                diag = diag.with_labels(vec![Label::primary((), span)]);
-            }
-            diag = diag.with_notes(d.hints.iter().map(|h| format!("hint: {h}")).collect());
-            snippet(&file, &diag)
-        })
+        .map(|w| print(&warning_record(w), format))
         .collect()
 }
 
-fn snippet(file: &SimpleFile<String, &str>, d: &Diagnostic<()>) -> String {
-    let config = Config::default();
-    term::emit_into_string(&config, file, d).unwrap_or_else(|_| format!("error: {}\n", d.message))
+/// The human form of an error, for callers that have no [`Failed`].
+pub fn error(e: &Error) -> String {
+    error_records(e)
+        .iter()
+        .map(|r| print(r, DiagnosticFormat::Human))
+        .collect()
+}
+
+fn print(record: &Record, format: DiagnosticFormat) -> String {
+    match format {
+        DiagnosticFormat::Human => record.human.clone(),
+        DiagnosticFormat::Short => {
+            let mut out = String::new();
+            if let Some(file) = &record.file {
+                out.push_str(file);
+                for n in [record.line, record.column].into_iter().flatten() {
+                    out.push_str(&format!(":{n}"));
+                }
+                out.push_str(": ");
+            }
+            out.push_str(&format!("{}: {}\n", record.severity, record.message));
+            out
+        }
+        DiagnosticFormat::Json => {
+            serde_json::to_string(record).expect("a record is plain data") + "\n"
+        }
+    }
+}
+
+fn warning_record(w: &Warning) -> Record {
+    Record {
+        severity: "warning",
+        file: Some(tidy(&w.path).display().to_string()),
+        line: w.line,
+        column: None,
+        message: w.message.clone(),
+        hints: vec![],
+        human: format!("warning: {w}\n"),
+    }
+}
+
+fn plain(message: String, hints: Vec<String>, file: Option<String>) -> Record {
+    let mut human = format!("error: {message}\n");
+    for hint in &hints {
+        human.push_str(&format!("  = hint: {hint}\n"));
+    }
+    Record {
+        severity: "error",
+        file,
+        line: None,
+        column: None,
+        message,
+        hints,
+        human,
+    }
+}
+
+fn error_records(e: &Error) -> Vec<Record> {
+    match e {
+        Error::Spec(e) => vec![located(
+            &tidy(&e.path).display().to_string(),
+            &e.source_text,
+            e.span.clone(),
+            &e.message,
+            e.hint.iter().cloned().collect(),
+        )],
+        Error::Template(t) => {
+            let (name, hint) = match &t.path {
+                Some(p) => (
+                    tidy(p).display().to_string(),
+                    "fix the template, or remove `template:` to use the built-in one (`memheat template` prints it)",
+                ),
+                None => (
+                    "heatmap.typ.j2 (built in)".into(),
+                    "the built-in template failed; this is a memheat bug, please report it with your spec",
+                ),
+            };
+            let span = line_span(&t.text, t.line);
+            vec![located(&name, &t.text, span, &t.message, vec![hint.into()])]
+        }
+        Error::Compile(c) => c
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let mut hints = d.hints.clone();
+                hints.push(
+                    "the Typst source is generated from the template; add `typ` to `output.formats` to see it"
+                        .into(),
+                );
+                located(
+                    "generated figure source (typst)",
+                    &c.source,
+                    d.span.clone(),
+                    &format!("typst: {}", d.message),
+                    hints,
+                )
+            })
+            .collect(),
+        Error::Strict(warnings) => {
+            let mut records: Vec<Record> = warnings.iter().map(warning_record).collect();
+            records.push(plain(
+                e.to_string(),
+                vec!["fix the inputs, or build without --strict (and `strict: true`) to get a figure anyway".into()],
+                None,
+            ));
+            records
+        }
+        Error::Export(crate::export::ExportError::BadOutput { message, hint }) => {
+            vec![plain(message.clone(), vec![hint.clone()], None)]
+        }
+        Error::Export(crate::export::ExportError::PdfNeedsDate) => vec![plain(
+            e.to_string(),
+            vec!["set it, e.g. to the last commit's time: SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)".into()],
+            None,
+        )],
+        Error::Export(crate::export::ExportError::WouldOverwrite { .. }) => vec![plain(
+            e.to_string(),
+            vec!["choose another `output.path` or -o; memheat never replaces a file it reads".into()],
+            None,
+        )],
+        Error::NoData { spec, .. } => vec![plain(
+            e.to_string(),
+            vec![],
+            Some(tidy(spec).display().to_string()),
+        )],
+        other => vec![plain(other.to_string(), vec![], None)],
+    }
+}
+
+/// The byte range of 1-based `line` in `text`, if it has one.
+fn line_span(text: &str, line: usize) -> Option<Range<usize>> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let rest = text.get(start..)?;
+    (!rest.is_empty()).then(|| start..start + rest.find('\n').unwrap_or(rest.len()))
+}
+
+/// An error at a place in a text: a codespan snippet for humans.
+fn located(
+    name: &str,
+    text: &str,
+    span: Option<Range<usize>>,
+    message: &str,
+    hints: Vec<String>,
+) -> Record {
+    let Some(span) = span.filter(|s| s.end <= text.len()) else {
+        let mut record = plain(format!("{name}: {message}"), hints, Some(name.into()));
+        record.message = message.to_string();
+        return record;
+    };
+    let (line, column) = line_col(text, span.start);
+    let file = SimpleFile::new(name, text);
+    let diagnostic = Diagnostic::error()
+        .with_message(message)
+        .with_labels(vec![Label::primary((), span)])
+        .with_notes(hints.iter().map(|h| format!("hint: {h}")).collect());
+    let human = term::emit_into_string(&Config::default(), &file, &diagnostic)
+        .unwrap_or_else(|_| format!("error: {name}:{line}:{column}: {message}\n"));
+    Record {
+        severity: "error",
+        file: Some(name.into()),
+        line: Some(line),
+        column: Some(column),
+        message: message.to_string(),
+        hints,
+        human,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_spans() {
+        assert_eq!(line_span("ab\ncd\n", 2), Some(3..5));
+        assert_eq!(line_span("ab\ncd", 2), Some(3..5));
+        assert_eq!(line_span("ab\n", 3), None);
+        assert_eq!(line_span("ab", 0), None);
+    }
 }

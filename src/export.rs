@@ -7,71 +7,98 @@ use std::path::{Path, PathBuf};
 use typst::foundations::{Datetime, Smart};
 use typst::utils::Scalar;
 use typst_layout::PagedDocument;
-use typst_pdf::{PdfOptions, Timestamp};
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 use typst_render::RenderOptions;
+
+use crate::spec::{Output, PdfArchival, PdfVersion};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("PDF export failed: {0}")]
     Pdf(String),
+    #[error(
+        "PDF export failed: PDF/A needs a creation date, and memheat writes one only from SOURCE_DATE_EPOCH"
+    )]
+    PdfNeedsDate,
     #[error("PNG encoding failed: {0}")]
     Png(#[from] png::EncodingError),
+    #[error("writing the Typst source failed: {0}")]
+    Typ(String),
     #[error("the figure has no page")]
     NoPage,
-    #[error("cannot write `{path}`: {reason}")]
+    #[error("cannot write `{}`: {reason}", crate::paths::tidy(path).display())]
     Write { path: PathBuf, reason: String },
+    #[error("{message}")]
+    BadOutput { message: String, hint: String },
+    #[error(
+        "output `{}` would overwrite `{}`, which this build reads",
+        crate::paths::tidy(output).display(),
+        crate::paths::tidy(input).display()
+    )]
+    WouldOverwrite { output: PathBuf, input: PathBuf },
 }
 
 /// A vector PDF with the fonts embedded. Byte-identical across runs: no
 /// clock, no version string; `SOURCE_DATE_EPOCH` sets a creation date.
-pub fn pdf(document: &PagedDocument) -> Result<Vec<u8>, ExportError> {
+pub fn pdf(document: &PagedDocument, output: &Output) -> Result<Vec<u8>, ExportError> {
+    let fail = |messages: Vec<String>| ExportError::Pdf(messages.join("; "));
+    let mut standards = vec![match output.pdf_version {
+        PdfVersion::V1_4 => PdfStandard::V_1_4,
+        PdfVersion::V1_5 => PdfStandard::V_1_5,
+        PdfVersion::V1_6 => PdfStandard::V_1_6,
+        PdfVersion::V1_7 => PdfStandard::V_1_7,
+        PdfVersion::V2_0 => PdfStandard::V_2_0,
+    }];
+    // A PDF/A standard fixes its own version; listing both would conflict.
+    if let Some(archival) = output.pdf_a {
+        standards = vec![match archival {
+            PdfArchival::A1b => PdfStandard::A_1b,
+            PdfArchival::A2b => PdfStandard::A_2b,
+            PdfArchival::A2u => PdfStandard::A_2u,
+            PdfArchival::A3b => PdfStandard::A_3b,
+            PdfArchival::A3u => PdfStandard::A_3u,
+        }];
+    }
+    let standards =
+        PdfStandards::new(&standards).map_err(|e| fail(vec![e.message().to_string()]))?;
+    let timestamp = source_date_epoch();
+    // A date from the clock would make every build differ.
+    if output.pdf_a.is_some() && timestamp.is_none() {
+        return Err(ExportError::PdfNeedsDate);
+    }
     let options = PdfOptions {
         creator: Smart::Custom(Some("memheat".into())),
-        timestamp: source_date_epoch(),
+        timestamp,
+        standards,
         ..PdfOptions::default()
     };
-    typst_pdf::pdf(document, &options).map_err(|errors| {
-        ExportError::Pdf(
-            errors
-                .iter()
-                .map(|e| e.message.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })
+    typst_pdf::pdf(document, &options)
+        .map_err(|errors| fail(errors.iter().map(|e| e.message.to_string()).collect()))
 }
 
+/// `SOURCE_DATE_EPOCH` as a PDF creation date (reproducible-builds.org).
 fn source_date_epoch() -> Option<Timestamp> {
     let secs: i64 = std::env::var("SOURCE_DATE_EPOCH")
         .ok()?
         .trim()
         .parse()
         .ok()?;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let t = time::OffsetDateTime::from_unix_timestamp(secs).ok()?;
     let datetime = Datetime::from_ymd_hms(
-        i32::try_from(y).ok()?,
-        m,
-        d,
-        (rem / 3600) as u8,
-        (rem % 3600 / 60) as u8,
-        (rem % 60) as u8,
+        t.year(),
+        t.month().into(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
     )?;
     Some(Timestamp::new_utc(datetime))
 }
 
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+/// The page as SVG, text as paths-with-glyph-definitions (typst-svg).
+pub fn svg(document: &PagedDocument) -> Result<Vec<u8>, ExportError> {
+    let page = document.pages().first().ok_or(ExportError::NoPage)?;
+    Ok(typst_svg::svg(page, &typst_svg::SvgOptions::default()).into_bytes())
 }
 
 /// A PNG of the page at `dpi`, with the DPI recorded in its pHYs chunk so
@@ -107,16 +134,25 @@ pub fn png(document: &PagedDocument, dpi: u32) -> Result<Vec<u8>, ExportError> {
 /// Writes each file to a temporary file beside its path, then renames them
 /// all into place: readers see old files or new ones, never a partial one,
 /// and a target that cannot be written stops the build before any rename.
-pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<(), ExportError> {
+pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<(), ExportError> {
     let staged = files
         .iter()
-        .map(|(path, bytes)| Ok((path, stage(path, bytes)?)))
+        .map(|(path, bytes)| Ok((*path, stage(path, bytes)?)))
         .collect::<Result<Vec<_>, ExportError>>()?;
+    let mut written = Vec::with_capacity(staged.len());
     for (path, temp) in staged {
-        temp.persist(path).map_err(|e| ExportError::Write {
-            path: path.clone(),
+        let file = temp.persist(path).map_err(|e| ExportError::Write {
+            path: path.to_path_buf(),
             reason: e.error.to_string(),
         })?;
+        written.push(file);
+    }
+    // Each rename touched its directory. When that directory is also one a
+    // glob lists (a depfile prerequisite), the outputs must be newer than
+    // it, or make would rebuild forever.
+    let now = std::time::SystemTime::now();
+    for file in written {
+        let _ = file.set_modified(now);
     }
     Ok(())
 }
@@ -157,26 +193,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-    }
-
-    #[test]
     fn atomic_write_replaces_and_refuses_directories() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/fig.pdf");
-        write_all_atomic(&[(path.clone(), b"one".to_vec())]).unwrap();
-        write_all_atomic(&[(path.clone(), b"two".to_vec())]).unwrap();
+        write_all_atomic(&[(&path, b"one")]).unwrap();
+        write_all_atomic(&[(&path, b"two")]).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         let leftovers = std::fs::read_dir(dir.path().join("sub")).unwrap().count();
         assert_eq!(leftovers, 1);
         // The second target is a directory: the first is not replaced either.
-        let files = [
-            (path.clone(), b"three".to_vec()),
-            (dir.path().to_path_buf(), b"x".to_vec()),
-        ];
+        let files: [(&Path, &[u8]); 2] = [(&path, b"three"), (dir.path(), b"x")];
         let e = write_all_atomic(&files).unwrap_err();
         assert!(e.to_string().ends_with("it is a directory"), "{e}");
         assert_eq!(std::fs::read(&path).unwrap(), b"two");

@@ -1,18 +1,26 @@
 //! memheat compiles a YAML figure spec into a heatmap of GPU memory across
-//! a sweep of parallelism configs, as PDF and PNG.
+//! a sweep of parallelism configs, as PDF, PNG, SVG or Typst source.
 //!
 //! The pipeline, one module per stage: [`spec`] (parse and check the YAML)
 //! → [`data`] (traces and logs, via [`trace`]) → [`table`] (the figure's
 //! model) → [`template`] (Typst source) → [`compile`] (Typst, in-process)
-//! → [`export`] (PDF/PNG bytes, atomic writes). [`build`] runs them in
-//! order; [`diag`] renders errors once, at the edge.
+//! → [`export`] (bytes of each format, atomic writes). [`diag`] renders
+//! errors once, at the edge.
+//!
+//! The stages are callable on their own, because the subcommands stop at
+//! different places: `check` after [`compile`], `data` after [`load`],
+//! `build` after [`write`]. Each stage returns what it read even when it
+//! fails, so a depfile or a watcher still knows what to look at.
 
 pub mod cli;
 pub mod colormap;
 pub mod compile;
 pub mod data;
+pub mod deps;
 pub mod diag;
 pub mod export;
+pub mod numbers;
+pub mod paths;
 pub mod spec;
 pub mod table;
 pub mod template;
@@ -27,7 +35,7 @@ use export::ExportError;
 use rayon::prelude::*;
 use spec::{Format, Key, KeyError, Spec, SpecError, SpecSource};
 use table::{CellState, Table};
-use template::TemplateError;
+use template::{Template, TemplateError};
 
 /// Everything that stops a build. Data problems are not here: they are
 /// [`Warning`]s, unless `strict` makes them fatal.
@@ -53,6 +61,30 @@ pub enum Error {
     Strict(Vec<Warning>),
 }
 
+/// A stage that failed, with what it had found by then: the warnings to
+/// print before the error, and the files a depfile or watcher needs.
+#[derive(Debug)]
+pub struct Failed {
+    pub error: Error,
+    pub warnings: Vec<Warning>,
+    pub deps: Deps,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+/// What a figure depends on: every file read, and every directory a glob
+/// listed (adding or removing a matching file changes its mtime).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Deps {
+    /// The spec first, then the template, traces and logs, sorted.
+    pub files: Vec<PathBuf>,
+    pub dirs: Vec<PathBuf>,
+}
+
 /// Command-line overrides of the spec.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -61,14 +93,43 @@ pub struct BuildOptions {
     pub strict: bool,
 }
 
+/// The figure before Typst: the spec, the cells and what they came from.
+#[derive(Debug)]
+pub struct Model {
+    pub spec_path: PathBuf,
+    pub spec: Spec,
+    pub table: Table,
+    pub template: Template,
+    /// Sorted and deduplicated.
+    pub warnings: Vec<Warning>,
+    pub deps: Deps,
+    /// The files `build` writes, in the order of `output.formats`.
+    pub targets: Vec<(Format, PathBuf)>,
+    pub dpi: u32,
+    pub strict: bool,
+    pub timings: Timings,
+}
+
+/// The compiled figure and the warnings compiling it gave.
+pub struct Figure {
+    pub compiled: Compiled,
+    pub warnings: Vec<Warning>,
+}
+
+/// One rendered output, not yet written.
+#[derive(Debug)]
+pub struct Output {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
 /// What a successful build did.
 #[derive(Debug)]
 pub struct Built {
     pub written: Vec<PathBuf>,
     /// Sorted and deduplicated; printed once each.
     pub warnings: Vec<Warning>,
-    /// Every file the figure depends on, the spec first.
-    pub inputs: Vec<PathBuf>,
+    pub deps: Deps,
     pub table: Table,
     pub geometry: Geometry,
     pub timings: Timings,
@@ -91,58 +152,237 @@ impl Timings {
     }
 }
 
-pub fn build(spec_path: &Path, options: &BuildOptions, engine: &Engine) -> Result<Built, Error> {
-    let start = Instant::now();
+/// Reads the spec, its template and its data, and builds the table.
+pub fn load(
+    spec_path: &Path,
+    options: &BuildOptions,
+    engine: &Engine,
+) -> Result<Model, Box<Failed>> {
     let mut timings = Timings::default();
-    let source = timings.time("read", || read_spec(spec_path))?;
-    let spec = timings.time("spec", || spec::parse(&source))?;
-    check_font(&spec, &source, engine)?;
-    let sweep = timings
-        .time("load", || data::load(&spec, source.dir()))
-        .map_err(|e| source.error(e))?;
+    let mut deps = Deps {
+        files: vec![spec_path.to_path_buf()],
+        dirs: vec![],
+    };
+    let fail = |error: Error, warnings: Vec<Warning>, deps: &Deps| {
+        Box::new(Failed {
+            error,
+            warnings,
+            deps: deps.clone(),
+        })
+    };
+    let source = timings
+        .time("read", || read_spec(spec_path))
+        .map_err(|e| fail(e, vec![], &deps))?;
+    let spec = timings
+        .time("spec", || spec::parse(&source))
+        .map_err(|e| fail(e.into(), vec![], &deps))?;
+    let template = match &spec.template {
+        Some(path) => {
+            let path = source.dir().join(path);
+            deps.files.push(path.clone());
+            Template::read(&path).map_err(|e| fail(e.into(), vec![], &deps))?
+        }
+        None => Template::builtin(),
+    };
+    let targets = targets(&spec, &source, options).map_err(|e| fail(e, vec![], &deps))?;
+    check_font(&spec, &source, engine).map_err(|e| fail(e, vec![], &deps))?;
+    let mut sweep = data::Sweep::default();
+    let loaded = timings.time("load", || data::load(&spec, source.dir(), &mut sweep));
+    deps.files.extend(sweep.inputs.iter().cloned());
+    deps.dirs = sweep.dirs.clone();
+    let mut warnings = sweep.warnings.clone();
+    if let Err(e) = loaded {
+        return Err(fail(source.error(e).into(), sorted(warnings), &deps));
+    }
     let (table, table_warnings) = timings
         .time("table", || table::build(&spec, &sweep))
-        .map_err(|e| source.error(e))?;
-    check_has_data(&table, spec_path, sweep.runs.len())?;
-
-    let typst_source = timings.time("template", || {
-        template::render(&table, &spec_path.display().to_string())
-    })?;
-    let auto_size = (table.layout.width.is_none(), table.layout.height.is_none());
-    let compiled = timings.time("compile", || engine.compile(typst_source, auto_size))?;
-
-    let mut warnings = sweep.warnings;
+        .map_err(|e| fail(source.error(e).into(), sorted(warnings.clone()), &deps))?;
     warnings.extend(table_warnings);
     warnings.extend(missing_glyphs(&table, engine, spec_path));
-    warnings.extend(figure_warnings(&compiled, &table, spec_path));
-    warnings.sort();
-    warnings.dedup();
-    if (spec.strict || options.strict) && !warnings.is_empty() {
-        return Err(Error::Strict(warnings));
+    let warnings = sorted(warnings);
+    if let Err(e) = check_has_data(&table, spec_path, sweep.runs.len()) {
+        return Err(fail(e, warnings, &deps));
     }
-
-    let base = options
-        .output
-        .clone()
-        .unwrap_or_else(|| match &spec.output.path {
-            Some(p) => source.dir().join(p),
-            None => spec_path.with_extension(""),
-        });
-    let dpi = options.dpi.unwrap_or(spec.output.dpi);
-    let files = render_outputs(&compiled, &spec.output.formats, &base, dpi, &mut timings)?;
-    timings.time("write", || export::write_all_atomic(&files))?;
-
-    timings.total = start.elapsed();
-    let mut inputs = vec![spec_path.to_path_buf()];
-    inputs.extend(sweep.inputs);
-    Ok(Built {
-        written: files.into_iter().map(|(p, _)| p).collect(),
-        warnings,
-        inputs,
+    Ok(Model {
+        spec_path: spec_path.to_path_buf(),
+        dpi: options.dpi.unwrap_or(spec.output.dpi),
+        strict: spec.strict || options.strict,
+        spec,
         table,
-        geometry: compiled.geometry,
+        template,
+        warnings,
+        deps,
+        targets,
         timings,
     })
+}
+
+/// Fills the template and compiles it with Typst.
+pub fn compile(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
+    let mut timings = std::mem::take(&mut model.timings);
+    let spec_name = model.spec_path.display().to_string();
+    let typst_source = timings.time("template", || {
+        template::render(&model.template, &model.table, &spec_name, None)
+    });
+    let compiled = typst_source.map_err(Error::from).and_then(|source| {
+        let auto_size = (
+            model.table.layout.width.is_none(),
+            model.table.layout.height.is_none(),
+        );
+        timings
+            .time("compile", || engine.compile(source, auto_size))
+            .map_err(Error::from)
+    });
+    model.timings = timings;
+    let compiled = compiled?;
+    let warnings = figure_warnings(&compiled, &model.table, &model.spec_path);
+    Ok(Figure { compiled, warnings })
+}
+
+/// Every target's bytes, before anything is written, so a failure leaves
+/// the previous outputs as they were. Formats render on both cores.
+pub fn render(model: &mut Model, figure: &Figure) -> Result<Vec<Output>, Error> {
+    let document = &figure.compiled.document;
+    let rendered: Vec<_> = model
+        .targets
+        .par_iter()
+        .map(|(format, path)| {
+            let start = Instant::now();
+            let bytes = match format {
+                Format::Pdf => export::pdf(document, &model.spec.output),
+                Format::Png => export::png(document, model.dpi),
+                Format::Svg => export::svg(document),
+                Format::Typ => typ_source(model, &figure.compiled),
+            };
+            (format.extension(), path, bytes, start.elapsed())
+        })
+        .collect();
+    let mut outputs = Vec::with_capacity(rendered.len());
+    for (stage, path, bytes, elapsed) in rendered {
+        model.timings.stages.push((stage, elapsed));
+        outputs.push(Output {
+            path: path.clone(),
+            bytes: bytes?,
+        });
+    }
+    Ok(outputs)
+}
+
+/// The Typst source again, with the page grown by the same snap as the
+/// compiled page, so that it compiles on its own to the same figure.
+fn typ_source(model: &Model, compiled: &Compiled) -> Result<Vec<u8>, ExportError> {
+    let snap = compiled.snap;
+    template::render(
+        &model.template,
+        &model.table,
+        &model.spec_path.display().to_string(),
+        Some(snap),
+    )
+    .map(String::into_bytes)
+    .map_err(|e| ExportError::Typ(e.to_string()))
+}
+
+/// Writes every output atomically, after making sure that none of them
+/// would replace a file the build read.
+pub fn write(model: &mut Model, outputs: &[Output]) -> Result<(), Error> {
+    let mut timings = std::mem::take(&mut model.timings);
+    let result = timings.time("write", || {
+        for output in outputs {
+            if let Some(input) = paths::clobbers(&output.path, &model.deps.files) {
+                return Err(ExportError::WouldOverwrite {
+                    output: output.path.clone(),
+                    input,
+                });
+            }
+        }
+        let files: Vec<(&Path, &[u8])> = outputs
+            .iter()
+            .map(|o| (o.path.as_path(), o.bytes.as_slice()))
+            .collect();
+        export::write_all_atomic(&files)
+    });
+    model.timings = timings;
+    Ok(result?)
+}
+
+/// The whole pipeline: load, compile, render, write.
+pub fn build(
+    spec_path: &Path,
+    options: &BuildOptions,
+    engine: &Engine,
+) -> Result<Built, Box<Failed>> {
+    let start = Instant::now();
+    let mut model = load(spec_path, options, engine)?;
+    let figure = match compile_checked(&mut model, engine) {
+        Ok(figure) => figure,
+        Err(error) => return Err(model.failed(error)),
+    };
+    let outputs = render(&mut model, &figure).map_err(|e| model.failed(e))?;
+    write(&mut model, &outputs).map_err(|e| model.failed(e))?;
+    model.timings.total = start.elapsed();
+    Ok(Built {
+        written: outputs.into_iter().map(|o| o.path).collect(),
+        warnings: model.warnings,
+        deps: model.deps,
+        table: model.table,
+        geometry: figure.compiled.geometry,
+        timings: model.timings,
+    })
+}
+
+/// [`compile`], then strict mode: the figure's warnings join the model's,
+/// and with `strict` any warning is an error.
+pub fn compile_checked(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
+    let mut figure = compile(model, engine)?;
+    model.warnings.append(&mut figure.warnings);
+    model.warnings = sorted(std::mem::take(&mut model.warnings));
+    if model.strict && !model.warnings.is_empty() {
+        return Err(Error::Strict(std::mem::take(&mut model.warnings)));
+    }
+    Ok(figure)
+}
+
+impl Model {
+    fn failed(&mut self, error: Error) -> Box<Failed> {
+        Box::new(Failed {
+            error,
+            warnings: std::mem::take(&mut self.warnings),
+            deps: self.deps.clone(),
+        })
+    }
+}
+
+fn sorted(mut warnings: Vec<Warning>) -> Vec<Warning> {
+    warnings.sort();
+    warnings.dedup();
+    warnings
+}
+
+/// The output files: `-o` or `output.path` (relative to the spec), else
+/// the spec's path without its extension; one per format.
+fn targets(
+    spec: &Spec,
+    source: &SpecSource,
+    options: &BuildOptions,
+) -> Result<Vec<(Format, PathBuf)>, Error> {
+    let (base, keys) = match (&options.output, &spec.output.path) {
+        (Some(p), _) => (p.clone(), None),
+        (None, Some(p)) => (
+            source.dir().join(p),
+            Some([Key::Field("output"), Key::Field("path")]),
+        ),
+        (None, None) => (source.path.with_extension(""), None),
+    };
+    let base = paths::output_base(&base).map_err(|(message, hint)| match keys {
+        Some(keys) => Error::Spec(source.error(KeyError::new(&keys, message, Some(hint)))),
+        None => Error::Export(ExportError::BadOutput { message, hint }),
+    })?;
+    Ok(spec
+        .output
+        .formats
+        .iter()
+        .map(|f| (*f, paths::with_extension(&base, f.extension())))
+        .collect())
 }
 
 /// An unknown family would only be a Typst warning and a fallback font.
@@ -183,34 +423,6 @@ fn figure_warnings(compiled: &Compiled, table: &Table, spec_path: &Path) -> Vec<
     warnings
 }
 
-/// Every output's bytes, before anything is written, so a failure leaves
-/// the previous outputs as they were. PDF and PNG render on both cores.
-fn render_outputs(
-    compiled: &Compiled,
-    formats: &[Format],
-    base: &Path,
-    dpi: u32,
-    timings: &mut Timings,
-) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
-    let rendered: Vec<_> = formats
-        .par_iter()
-        .map(|format| {
-            let start = Instant::now();
-            let bytes = match format {
-                Format::Pdf => export::pdf(&compiled.document),
-                Format::Png => export::png(&compiled.document, dpi),
-            };
-            (*format, bytes, start.elapsed())
-        })
-        .collect();
-    let mut files = Vec::new();
-    for (format, bytes, elapsed) in rendered {
-        timings.stages.push((format.extension(), elapsed));
-        files.push((with_extension(base, format.extension()), bytes?));
-    }
-    Ok(files)
-}
-
 fn read_spec(path: &Path) -> Result<SpecSource, Error> {
     let text = std::fs::read_to_string(path).map_err(|error| Error::ReadSpec {
         path: path.to_path_buf(),
@@ -220,14 +432,6 @@ fn read_spec(path: &Path) -> Result<SpecSource, Error> {
         path: path.to_path_buf(),
         text,
     })
-}
-
-/// `fig.v2` + `pdf` is `fig.v2.pdf`, not `fig.pdf`.
-fn with_extension(base: &Path, ext: &str) -> PathBuf {
-    let mut name = base.as_os_str().to_owned();
-    name.push(".");
-    name.push(ext);
-    PathBuf::from(name)
 }
 
 /// A figure without a single measured cell is a broken input, not a figure.

@@ -20,9 +20,10 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::colormap::{self, ColorMap};
-use crate::data::{LogEntry, Run, Status, Sweep, Warning};
+use crate::data::{LogEntry, Run, RunValues, Status, Sweep, Warning};
 use crate::spec::{
-    Color, ColorMapSpec, Comparison, Key, KeyError, Mark, Spec, StateStyle, X_DEFAULTS, Y_DEFAULTS,
+    Color, ColorMapSpec, Comparison, Key, KeyError, Mark, Spec, StateStyle, Threshold, X_DEFAULTS,
+    Y_DEFAULTS,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +58,10 @@ pub enum CellState {
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
     pub state: CellState,
+    /// The log line that decided the state, if one did.
+    pub log: Option<(PathBuf, usize)>,
+    /// Why an invalid cell has no value.
+    pub reason: Option<String>,
     pub fill: Option<Color>,
     pub text_color: Color,
     pub lines: Vec<String>,
@@ -68,10 +73,12 @@ pub struct Cell {
     pub source: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellMark {
     pub kind: Mark,
     pub color: Color,
+    /// The threshold that applied, e.g. `theory > 80`.
+    pub rule: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -118,10 +125,18 @@ impl Serialize for Color {
 
 impl Serialize for Mark {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(match self {
-            Mark::Hatch => "hatch",
-            Mark::Outline => "outline",
-        })
+        s.serialize_str(self.name())
+    }
+}
+
+impl CellState {
+    pub fn name(self) -> &'static str {
+        match self {
+            CellState::Measured => "measured",
+            CellState::Failed => "failed",
+            CellState::Invalid => "invalid",
+            CellState::Missing => "missing",
+        }
     }
 }
 
@@ -207,12 +222,7 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
         }
     }
 
-    let texts = CellText::new(spec)?;
-    let map = color_map(spec);
-    let scale = spec.units.scale();
-    let [lo, hi] = spec.color.range;
-    let unit = &spec.units.label;
-
+    let rules = Rules::new(spec)?;
     let mut rows = Vec::with_capacity(y_labels.len());
     for y in &y_labels {
         let mut row = Vec::with_capacity(x_labels.len());
@@ -220,94 +230,16 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
             let key = (x.clone(), y.clone());
             let here = describe(&key);
             let entries = logged.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-            let failure = entries.iter().find(|e| e.status == Status::Failure);
-            let success = entries.iter().find(|e| e.status == Status::Success);
             let run = runs
                 .get(&key)
                 .map(|candidates| newest(candidates, &spec.inputs.newest_by, &here, &mut warnings));
-            let cell = match (failure, run) {
-                (Some(f), run) => {
-                    if let Some(s) = success {
-                        warnings.push(Warning {
-                            path: f.path.clone(),
-                            line: Some(f.line),
-                            message: format!(
-                                "config {here} is also listed as succeeded at {}:{}; shown as failed",
-                                s.path.display(),
-                                s.line
-                            ),
-                        });
-                    }
-                    if let Some(run) = run {
-                        warnings.push(Warning::new(
-                            &run.path,
-                            format!(
-                                "trace of a run that {}:{} lists as failed (written before the OOM?); shown as failed",
-                                f.path.display(),
-                                f.line
-                            ),
-                        ));
-                    }
-                    plain_cell(CellState::Failed, &spec.cells.failed)
-                }
-                (None, Some(run)) => match &run.content {
-                    Ok(values) => {
-                        let actual = values.actual * scale;
-                        let theory = values.theory.map(|t| t * scale);
-                        check_plausible(run, actual, theory, spec, &mut warnings);
-                        let fill = map.sample((actual - lo) / (hi - lo));
-                        let marks = spec
-                            .thresholds
-                            .iter()
-                            .filter(|t| {
-                                let value = match t.metric.as_str() {
-                                    "actual" => Some(actual),
-                                    "theory" => theory,
-                                    other => values.numbers.get(other).map(|v| v * scale),
-                                };
-                                matches!((value, t.comparison()), (Some(v), Some(c)) if c.holds(v))
-                            })
-                            .map(|t| CellMark {
-                                kind: t.mark,
-                                color: t.color,
-                            })
-                            .collect();
-                        let lines = texts.render(run, actual, theory, unit)?;
-                        Cell {
-                            state: CellState::Measured,
-                            fill: Some(fill),
-                            text_color: colormap::text_color(fill),
-                            lines,
-                            marks,
-                            actual: Some(actual),
-                            theory,
-                            source: Some(run.path.clone()),
-                        }
-                    }
-                    Err(_) => Cell {
-                        source: Some(run.path.clone()),
-                        ..plain_cell(CellState::Invalid, &spec.cells.invalid)
-                    },
-                },
-                (None, None) => match success {
-                    Some(s) => {
-                        warnings.push(Warning {
-                            path: s.path.clone(),
-                            line: Some(s.line),
-                            message: format!(
-                                "config {here} is listed as succeeded but has no trace"
-                            ),
-                        });
-                        plain_cell(CellState::Invalid, &spec.cells.invalid)
-                    }
-                    None => plain_cell(CellState::Missing, &spec.cells.missing),
-                },
-            };
-            row.push(cell);
+            row.push(rules.cell(&here, entries, run, &mut warnings)?);
         }
         rows.push(row);
     }
-
+    let map = rules.map;
+    let unit = &spec.units.label;
+    let [lo, hi] = spec.color.range;
     let legend = legend(spec, &rows, &map);
     let colorbar = spec.style.colorbar.then(|| Colorbar {
         title: spec
@@ -445,6 +377,152 @@ fn check_plausible(
     }
 }
 
+/// What decides a cell: the state rules, the colour map and the cell texts.
+struct Rules<'s> {
+    spec: &'s Spec,
+    texts: CellText<'s>,
+    map: ColorMap,
+}
+
+impl<'s> Rules<'s> {
+    fn new(spec: &'s Spec) -> Result<Self, KeyError> {
+        Ok(Rules {
+            spec,
+            texts: CellText::new(spec)?,
+            map: color_map(spec),
+        })
+    }
+
+    /// The cell of one config, from its log entries and its newest trace.
+    fn cell(
+        &self,
+        here: &str,
+        entries: &[&LogEntry],
+        run: Option<&Run>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Cell, KeyError> {
+        let failure = entries.iter().find(|e| e.status == Status::Failure);
+        let success = entries.iter().find(|e| e.status == Status::Success);
+        Ok(match (failure, run) {
+            (Some(f), run) => self.failed(f, success.copied(), run, here, warnings),
+            (None, Some(run)) => match &run.content {
+                Ok(values) => self.measured(run, values, success.copied(), warnings)?,
+                Err(why) => Cell {
+                    source: Some(run.path.clone()),
+                    reason: Some(why.0.clone()),
+                    log: success.map(|s| at(s)),
+                    ..plain_cell(CellState::Invalid, &self.spec.cells.invalid)
+                },
+            },
+            (None, None) => match success {
+                Some(s) => {
+                    warnings.push(Warning {
+                        path: s.path.clone(),
+                        line: Some(s.line),
+                        message: format!("config {here} is listed as succeeded but has no trace"),
+                    });
+                    Cell {
+                        log: Some(at(s)),
+                        reason: Some("listed as succeeded but has no trace".into()),
+                        ..plain_cell(CellState::Invalid, &self.spec.cells.invalid)
+                    }
+                }
+                None => plain_cell(CellState::Missing, &self.spec.cells.missing),
+            },
+        })
+    }
+
+    /// A failure log wins over a success log and over a (partial) trace.
+    fn failed(
+        &self,
+        failure: &LogEntry,
+        success: Option<&LogEntry>,
+        run: Option<&Run>,
+        here: &str,
+        warnings: &mut Vec<Warning>,
+    ) -> Cell {
+        if let Some(s) = success {
+            warnings.push(Warning {
+                path: failure.path.clone(),
+                line: Some(failure.line),
+                message: format!(
+                    "config {here} is also listed as succeeded at {}:{}; shown as failed",
+                    s.path.display(),
+                    s.line
+                ),
+            });
+        }
+        if let Some(run) = run {
+            warnings.push(Warning::new(
+                &run.path,
+                format!(
+                    "trace of a run that {}:{} lists as failed (written before the OOM?); shown as failed",
+                    failure.path.display(),
+                    failure.line
+                ),
+            ));
+        }
+        Cell {
+            log: Some(at(failure)),
+            ..plain_cell(CellState::Failed, &self.spec.cells.failed)
+        }
+    }
+
+    fn measured(
+        &self,
+        run: &Run,
+        values: &RunValues,
+        success: Option<&LogEntry>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Cell, KeyError> {
+        let spec = self.spec;
+        let scale = spec.units.scale();
+        let [lo, hi] = spec.color.range;
+        let actual = values.actual * scale;
+        let theory = values.theory.map(|t| t * scale);
+        check_plausible(run, actual, theory, spec, warnings);
+        let fill = self.map.sample((actual - lo) / (hi - lo));
+        let marks = spec
+            .thresholds
+            .iter()
+            .filter(|t| {
+                let value = match t.metric.as_str() {
+                    "actual" => Some(actual),
+                    "theory" => theory,
+                    other => values.numbers.get(other).map(|v| v * scale),
+                };
+                matches!((value, t.comparison()), (Some(v), Some(c)) if c.holds(v))
+            })
+            .map(threshold_mark)
+            .collect();
+        Ok(Cell {
+            state: CellState::Measured,
+            log: success.map(at),
+            reason: None,
+            fill: Some(fill),
+            text_color: colormap::text_color(fill),
+            lines: self.texts.render(run, actual, theory, &spec.units.label)?,
+            marks,
+            actual: Some(actual),
+            theory,
+            source: Some(run.path.clone()),
+        })
+    }
+}
+
+fn at(entry: &LogEntry) -> (PathBuf, usize) {
+    (entry.path.clone(), entry.line)
+}
+
+fn threshold_mark(t: &Threshold) -> CellMark {
+    let (symbol, value) = t.comparison().map_or(("?", 0.0), Comparison::symbol);
+    CellMark {
+        kind: t.mark,
+        color: t.color,
+        rule: format!("{} {symbol} {}", t.metric, compact(value)),
+    }
+}
+
 fn plain_cell(state: CellState, style: &StateStyle) -> Cell {
     let lines = if style.text.is_empty() {
         vec![]
@@ -453,6 +531,8 @@ fn plain_cell(state: CellState, style: &StateStyle) -> Cell {
     };
     Cell {
         state,
+        log: None,
+        reason: None,
         fill: style.fill,
         text_color: style.fill.map_or(Color::BLACK, colormap::text_color),
         lines,
@@ -520,10 +600,7 @@ fn legend(spec: &Spec, rows: &[Vec<Cell>], map: &ColorMap) -> Vec<LegendEntry> {
         }
     }
     for t in &spec.thresholds {
-        let mark = CellMark {
-            kind: t.mark,
-            color: t.color,
-        };
+        let mark = threshold_mark(t);
         if !rows.iter().flatten().any(|c| c.marks.contains(&mark)) {
             continue;
         }

@@ -5,6 +5,7 @@
 //! `none`, `true`). User text thus never becomes markup or code.
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use minijinja::value::{Serde, Value, ValueKind};
 use minijinja::{Environment, Error as JinjaError, ErrorKind, UndefinedBehavior};
@@ -14,33 +15,85 @@ use crate::table::Table;
 /// The built-in template, compiled into the binary.
 pub const HEATMAP: &str = include_str!("../templates/heatmap.typ.j2");
 
+/// A minijinja template that turns a table into Typst source.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// Where it came from; `None` for the built-in one.
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+impl Template {
+    pub fn builtin() -> Template {
+        Template {
+            path: None,
+            text: HEATMAP.to_string(),
+        }
+    }
+
+    pub fn read(path: &Path) -> Result<Template, TemplateError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TemplateError {
+            path: Some(path.to_path_buf()),
+            text: String::new(),
+            line: 0,
+            message: format!("cannot read the template ({e})"),
+        })?;
+        Ok(Template {
+            path: Some(path.to_path_buf()),
+            text,
+        })
+    }
+
+    fn name(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| "heatmap.typ.j2".into(), |p| p.display().to_string())
+    }
+}
+
+/// A template that does not parse or fails while rendering; `line` is
+/// 1-based, 0 when unknown.
 #[derive(Debug, thiserror::Error)]
-#[error("template {name}:{line}: {message}")]
+#[error(
+    "template {}:{line}: {message}",
+    path.as_deref().map_or("heatmap.typ.j2 (built in)".into(), |p| crate::paths::tidy(p).display().to_string())
+)]
 pub struct TemplateError {
-    pub name: String,
+    pub path: Option<PathBuf>,
+    pub text: String,
     pub line: usize,
     pub message: String,
 }
 
-/// Renders the Typst source of a figure. `spec_path` only goes into a comment.
-pub fn render(table: &Table, spec_path: &str) -> Result<String, TemplateError> {
+/// Renders the Typst source of a figure. `spec_path` only goes into a
+/// comment. `snap` is extra page width and height in pt, for a source that
+/// must reproduce a snapped page on its own.
+pub fn render(
+    template: &Template,
+    table: &Table,
+    spec_path: &str,
+    snap: Option<(f64, f64)>,
+) -> Result<String, TemplateError> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_filter("typ", typ);
     env.add_filter("pt", pt);
-    let name = "heatmap.typ.j2";
+    let name = template.name();
     let wrap = |e: JinjaError| TemplateError {
-        name: name.into(),
+        path: template.path.clone(),
+        text: template.text.clone(),
         line: e.line().unwrap_or(0),
         message: e
             .detail()
             .map_or_else(|| e.kind().to_string(), str::to_string),
     };
-    env.add_template(name, HEATMAP).map_err(wrap)?;
-    let template = env.get_template(name).map_err(wrap)?;
-    template
+    env.add_template(&name, &template.text).map_err(wrap)?;
+    let compiled = env.get_template(&name).map_err(wrap)?;
+    let (x, y) = snap.unwrap_or_default();
+    compiled
         .render(minijinja::context! {
             table => Value::from(Serde(table)),
+            snap => minijinja::context! { x => x, y => y },
             spec_path => spec_path.replace(['\n', '\r'], " "),
         })
         .map_err(wrap)

@@ -12,6 +12,9 @@ fn help_explains_every_option() {
         "--dpi <N>",
         "--strict",
         "--timings",
+        "--deps <FILE>",
+        "--quiet",
+        "--diagnostic-format <DIAGNOSTIC_FORMAT>",
         "<SPEC>...",
     ] {
         assert!(help.contains(option), "{option} missing from:\n{help}");
@@ -29,10 +32,7 @@ fn output_override_with_several_specs_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains("--output and --dpi apply to a single spec"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("--output names one figure"), "{stderr}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use memheat::compile::Engine;
 use memheat::table::CellState;
-use memheat::{BuildOptions, Built, Error};
+use memheat::{BuildOptions, Built, Failed};
 
 use crate::util::{memheat, pdf_text};
 
@@ -60,7 +60,7 @@ impl Fixture {
     }
 
     /// Builds in-process: the model, the warnings as printed.
-    pub fn build(&self) -> Result<Built, Error> {
+    pub fn build(&self) -> Result<Built, Box<Failed>> {
         memheat::build(
             &self.path("spec.yaml"),
             &BuildOptions::default(),
@@ -95,7 +95,7 @@ fn cell(built: &Built, tp: &str, pp: &str) -> memheat::table::Cell {
     built.table.rows[row][col].clone()
 }
 
-fn good(f: &Fixture) {
+pub fn good(f: &Fixture) {
     f.trace(1, 1, 1, &trace_json("40960.0", "61440.0"));
 }
 
@@ -539,7 +539,9 @@ fn odd_files_in_the_glob_are_skipped_with_a_reason() {
     let fifo = f.path(&format!("traces/{}", Fixture::trace_name(2, 2, 1)));
     let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
-    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) }, 0);
+    #[allow(unsafe_code)] // mkfifo has no std wrapper
+    let made = unsafe { libc::mkfifo(c_path.as_ptr(), 0o644) };
+    assert_eq!(made, 0);
     let built = f.build().unwrap();
     let t = |name: &str| f.path("traces").join(name).display().to_string();
     assert_eq!(

@@ -4,3 +4,4 @@ mod build;
 mod cli;
 mod errors;
 mod util;
+mod workflow;

@@ -1,0 +1,110 @@
+//! Spec errors and how they find their place in the YAML.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+use super::locate::{Key, line_col, locate, parse_key_path, suggest_key, token_span};
+
+/// A spec error, with what is needed to point at the offending text.
+#[derive(Debug)]
+pub struct SpecError {
+    pub path: PathBuf,
+    pub source_text: String,
+    /// Byte range in `source_text`, when the place is known.
+    pub span: Option<Range<usize>>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(span) = &self.span {
+            let (line, col) = line_col(&self.source_text, span.start);
+            write!(f, ":{line}:{col}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// A problem with the spec found after parsing, by any stage: the key path
+/// it is about, what is wrong and what to do. [`SpecSource::error`] turns it
+/// into a located [`SpecError`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyError {
+    pub keys: Vec<Key<'static>>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl KeyError {
+    pub fn new(
+        keys: &[Key<'static>],
+        message: impl Into<String>,
+        hint: impl Into<Option<String>>,
+    ) -> Self {
+        KeyError {
+            keys: keys.to_vec(),
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+/// The spec file as read, kept for locating errors.
+#[derive(Debug, Clone)]
+pub struct SpecSource {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl SpecSource {
+    pub fn error(&self, e: KeyError) -> SpecError {
+        SpecError {
+            path: self.path.clone(),
+            source_text: self.text.clone(),
+            span: locate(&self.text, &e.keys),
+            message: e.message,
+            hint: e.hint,
+        }
+    }
+
+    /// The directory relative paths in the spec resolve against; empty for
+    /// the working directory, so that messages say `out/fig.pdf`, not `./out/fig.pdf`.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new(""))
+    }
+}
+
+/// serde_yaml's position for a value rejected by our own parsers (a bad
+/// colour, length or regex) is the start of the enclosing mapping, and its
+/// message names only that mapping (`style: invalid colour `#12345``). Those
+/// messages quote the bad value, so look for it after the mapping's key.
+pub(super) fn yaml_error(source: &SpecSource, e: &serde_yaml::Error) -> SpecError {
+    let full = e.to_string();
+    let message = Regex::new(r" at line \d+ column \d+")
+        .expect("valid regex")
+        .replace_all(&full, "")
+        .into_owned();
+    let hint = suggest_key(&message);
+    let by_value = || {
+        let (path, rest) = message.split_once(": ")?;
+        let quoted = rest.split('`').nth(1).filter(|q| !q.is_empty())?;
+        let parent = locate(&source.text, &parse_key_path(path)?)?;
+        let at = parent.start + source.text[parent.start..].find(quoted)?;
+        Some(at..at + quoted.len())
+    };
+    let span = by_value().or_else(|| e.location().map(|l| token_span(&source.text, l.index())));
+    SpecError {
+        path: source.path.clone(),
+        source_text: source.text.clone(),
+        span,
+        message,
+        hint,
+    }
+}

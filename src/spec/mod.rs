@@ -1,0 +1,253 @@
+//! The figure spec: the YAML file a paper keeps next to its sources.
+//!
+//! Parsing happens in two steps. serde checks syntax, types and unknown keys;
+//! serde_yaml knows where those errors are. Values with their own grammar
+//! (colours, lengths, regexes) are newtypes parsed in `TryFrom<String>`, so a
+//! bad one is also reported at its line. What needs more than one key (a
+//! pattern must capture the axis fields) is checked in `check`, and
+//! [`locate`] finds the key in the source text for the message, since
+//! serde_yaml keeps no spans after deserialising.
+//!
+//! - `schema`: the document's structure and every default;
+//! - `values`: the scalar types with a grammar of their own;
+//! - `check`: rules across keys;
+//! - `error` and `locate`: pointing an error at the YAML.
+
+mod check;
+mod error;
+mod locate;
+mod schema;
+mod values;
+
+pub use crate::colormap::Color;
+pub use error::{KeyError, SpecError, SpecSource};
+pub use locate::{Key, line_col, locate};
+pub use schema::*;
+pub use values::*;
+
+/// Parses and checks a spec; nothing else is read here.
+pub fn parse(source: &SpecSource) -> Result<Spec, SpecError> {
+    let spec: Spec =
+        serde_yaml::from_str(&source.text).map_err(|e| error::yaml_error(source, &e))?;
+    spec.check().map_err(|e| source.error(e))?;
+    Ok(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(src: &str) -> SpecSource {
+        SpecSource {
+            path: "t.yaml".into(),
+            text: src.into(),
+        }
+    }
+
+    fn parse_ok(src: &str) -> Spec {
+        parse(&source(src)).unwrap()
+    }
+
+    fn parse_err(src: &str) -> SpecError {
+        parse(&source(src)).unwrap_err()
+    }
+
+    #[test]
+    fn defaults_reproduce_the_original_figure() {
+        let spec = parse_ok("inputs:\n  traces: runs/*.json\n");
+        assert_eq!(spec.inputs.traces.0, vec!["runs/*.json"]);
+        assert_eq!(spec.inputs.rank, "0");
+        assert_eq!(spec.axes.x.field(&X_DEFAULTS), "pp");
+        assert_eq!(spec.axes.y.title(&Y_DEFAULTS), "Tensor Parallelism (TP)");
+        assert_eq!(spec.units.scale(), 1.0 / 1024.0);
+        assert_eq!(spec.color.range, [0.0, 80.0]);
+        assert_eq!(
+            spec.thresholds[0].comparison(),
+            Some(Comparison::Above(80.0))
+        );
+        assert_eq!(spec.cells.failed.fill, Some(Color([0xE8, 0xE8, 0xE8])));
+        assert_eq!(spec.output.dpi, 300);
+        assert_eq!(spec.output.formats, vec![Format::Pdf, Format::Png]);
+        assert_eq!(spec.style.font, "Libertinus Serif");
+    }
+
+    #[test]
+    fn default_patterns_read_the_tracer_names() {
+        let spec = parse_ok("inputs:\n  traces: x\n");
+        let caps = spec
+            .inputs
+            .filename
+            .0
+            .captures("memory_trace_rank0_wd8192_tp2_pp64_dp64_exp1_expNumNone_l96_mbs1_nmbs384_gbs24576_ts60530.json")
+            .unwrap();
+        assert_eq!(&caps["tp"], "2");
+        assert_eq!(&caps["pp"], "64");
+        assert_eq!(&caps["ts"], "60530");
+        let line = default_log_line();
+        let caps = line
+            .0
+            .captures("Config 12: TP=2, PP=64, DP=64, NUM_MICBATCH=384, GLOBAL_BATCH_SIZE=24576 - SUCCESS")
+            .unwrap();
+        assert_eq!((&caps["tp"], &caps["pp"]), ("2", "64"));
+    }
+
+    #[test]
+    fn lengths_colours_and_presets_parse() {
+        let spec = parse_ok(
+            "inputs: {traces: x}\nstyle:\n  width: usenix-column\n  aspect: 0.5\n  font-size: 7pt\n  gap-color: '#abc'\n",
+        );
+        assert_eq!(spec.figure_size(), (Some(240.12), Some(120.06)));
+        assert_eq!(spec.style.font_size, Length(7.0));
+        assert_eq!(spec.style.gap_color, Color([0xaa, 0xbb, 0xcc]));
+        assert_eq!(Length::parse("25.4mm"), Ok(Length(72.0)));
+        assert!(Length::parse("3 furlongs").is_err());
+    }
+
+    #[test]
+    fn unknown_key_points_at_it_and_suggests() {
+        let e = parse_err("inputs:\n  traces: x\n  ranks: '0'\n");
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:3:3: inputs: unknown field `ranks`, expected one of `traces`, `filename`, `rank`, `actual`, `theory`, `newest-by`, `logs`"
+        );
+        assert_eq!(e.hint.as_deref(), Some("did you mean `rank`?"));
+    }
+
+    #[test]
+    fn bad_colour_is_reported_at_its_line() {
+        let e = parse_err("inputs: {traces: x}\nstyle:\n  gap-color: '#12345'\n");
+        assert_eq!(
+            e.span.clone().map(|s| line_col(&e.source_text, s.start)),
+            Some((3, 15))
+        );
+        assert!(
+            e.message.contains("invalid colour `#12345`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn bad_regex_says_what_is_wrong() {
+        let e = parse_err("inputs:\n  traces: x\n  filename: 'tp(?P<tp>\\d+'\n");
+        assert_eq!(
+            line_col(&e.source_text, e.span.clone().unwrap().start),
+            (3, 14)
+        );
+        assert!(e.message.contains("unclosed group"), "{}", e.message);
+    }
+
+    #[test]
+    fn pattern_without_axis_capture_is_located() {
+        let e = parse_err("inputs:\n  traces: x\n  filename: 'tp(?P<tp>\\d+)'\n");
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:3:13: pattern has no capture named `pp`, which an axis needs"
+        );
+    }
+
+    #[test]
+    fn semantic_errors_are_located_by_key_path() {
+        let e = parse_err("inputs:\n  traces: x\ncolor:\n  map: jet\n");
+        assert_eq!(e.to_string(), "t.yaml:4:8: unknown colour map `jet`");
+        let e = parse_err(
+            "inputs:\n  traces: x\nthresholds:\n  - {metric: theory, above: 80}\n  - metric: actual\n    above: 3\n    below: 4\n",
+        );
+        assert_eq!(line_col(&e.source_text, e.span.unwrap().start), (5, 3));
+        let e = parse_err("inputs:\n  traces: x\noutput:\n  dpi: 5\n");
+        assert_eq!(e.to_string(), "t.yaml:4:8: DPI 5 is out of range");
+    }
+
+    #[test]
+    fn yaml_syntax_error_is_located() {
+        let e = parse_err("inputs:\n  traces: [x\n");
+        assert!(e.span.is_some());
+        assert!(!e.message.contains(" at line "), "{}", e.message);
+    }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// YAML-shaped text built from the schema's own keys, so that the
+        /// checks behind the syntax are reached, not just the parser.
+        fn spec_like() -> impl Strategy<Value = String> {
+            let key = prop::sample::select(vec![
+                "inputs",
+                "traces",
+                "filename",
+                "rank",
+                "logs",
+                "line",
+                "axes",
+                "x",
+                "y",
+                "field",
+                "values",
+                "color",
+                "map",
+                "range",
+                "ticks",
+                "thresholds",
+                "metric",
+                "above",
+                "cells",
+                "text",
+                "style",
+                "font",
+                "width",
+                "aspect",
+                "output",
+                "dpi",
+                "- ",
+            ]);
+            let value = prop::sample::select(vec![
+                "",
+                "x",
+                "'*.json'",
+                "[1, 2]",
+                "{a: 1}",
+                "'(?P<tp>'",
+                "-1",
+                "1e999",
+                "usenix-column",
+                "'#12'",
+                "3in",
+                "é€",
+                "\"\\u0000\"",
+                "[",
+                "{",
+                "~",
+                "&a",
+                "*a",
+                "|",
+                ">",
+            ]);
+            prop::collection::vec((0..6usize, key, value), 0..24).prop_map(|lines| {
+                lines
+                    .into_iter()
+                    .map(|(indent, k, v)| format!("{}{k}: {v}\n", " ".repeat(indent)))
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn parse_never_panics_on_arbitrary_text(text in "\\PC{0,300}") {
+                let _ = parse(&source(&text));
+            }
+
+            #[test]
+            fn parse_never_panics_on_spec_like_text(text in spec_like()) {
+                if let Err(e) = parse(&source(&text)) {
+                    // Every error renders, with a position inside the text.
+                    let _ = e.to_string();
+                    if let Some(span) = e.span {
+                        prop_assert!(span.end <= text.len());
+                    }
+                }
+            }
+
+        }
+    }
+}

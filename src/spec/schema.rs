@@ -1,0 +1,434 @@
+//! The spec's structure: every key, and the default that reproduces the
+//! original figure when it is absent.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::values::*;
+use crate::colormap::Color;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Spec {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub subtitle: Option<String>,
+    pub inputs: Inputs,
+    #[serde(default)]
+    pub units: Units,
+    #[serde(default)]
+    pub axes: Axes,
+    #[serde(default)]
+    pub color: ColorSpec,
+    #[serde(default = "default_thresholds")]
+    pub thresholds: Vec<Threshold>,
+    #[serde(default)]
+    pub cells: Cells,
+    #[serde(default)]
+    pub style: Style,
+    #[serde(default)]
+    pub output: Output,
+    /// A custom minijinja template for the Typst source, relative to the
+    /// spec's directory; the built-in one by default (`memheat template`).
+    #[serde(default)]
+    pub template: Option<PathBuf>,
+    /// Turn every data warning into a failing build.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Inputs {
+    /// Globs for trace files, relative to the spec's directory.
+    pub traces: OneOrMany,
+    /// Must match the whole file name; named captures become run fields.
+    #[serde(default = "default_filename")]
+    pub filename: Pattern,
+    #[serde(default = "default_rank")]
+    pub rank: String,
+    #[serde(default = "default_actual")]
+    pub actual: String,
+    #[serde(default = "default_theory")]
+    pub theory: String,
+    /// Field that orders re-runs of one config: the largest number wins.
+    #[serde(default = "default_newest_by")]
+    pub newest_by: String,
+    #[serde(default)]
+    pub logs: Option<Logs>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Logs {
+    #[serde(default)]
+    pub success: OneOrMany,
+    #[serde(default)]
+    pub failure: OneOrMany,
+    /// A config line; named captures must include the axis fields.
+    #[serde(default = "default_log_line")]
+    pub line: Pattern,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Units {
+    /// Unit of the numbers in the trace files ("MB" in tracer field names is MiB).
+    #[serde(default = "default_input_unit")]
+    pub input: Unit,
+    /// Unit that values, ranges and thresholds in this spec are written in.
+    #[serde(default = "default_display_unit")]
+    pub display: Unit,
+    /// What the figure prints after a value.
+    #[serde(default = "default_unit_label")]
+    pub label: String,
+}
+
+impl Default for Units {
+    fn default() -> Self {
+        Units {
+            input: default_input_unit(),
+            display: default_display_unit(),
+            label: default_unit_label(),
+        }
+    }
+}
+
+impl Units {
+    /// Factor from input numbers to display numbers.
+    pub fn scale(&self) -> f64 {
+        self.input.bytes() / self.display.bytes()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Axes {
+    #[serde(default)]
+    pub x: Axis,
+    #[serde(default)]
+    pub y: Axis,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Axis {
+    /// The run field on this axis (defaults: x = pp, y = tp).
+    pub field: Option<String>,
+    pub title: Option<String>,
+    /// Explicit values, in display order; otherwise every value seen.
+    pub values: Option<Vec<ScalarText>>,
+    /// Largest value first.
+    #[serde(default)]
+    pub reverse: bool,
+}
+
+pub struct AxisDefaults {
+    pub field: &'static str,
+    pub title: &'static str,
+}
+
+pub const X_DEFAULTS: AxisDefaults = AxisDefaults {
+    field: "pp",
+    title: "Pipeline Parallelism (PP)",
+};
+pub const Y_DEFAULTS: AxisDefaults = AxisDefaults {
+    field: "tp",
+    title: "Tensor Parallelism (TP)",
+};
+
+impl Axis {
+    pub fn field<'a>(&'a self, defaults: &AxisDefaults) -> &'a str {
+        self.field.as_deref().unwrap_or(defaults.field)
+    }
+
+    pub fn title<'a>(&'a self, defaults: &AxisDefaults) -> &'a str {
+        self.title.as_deref().unwrap_or(defaults.title)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ColorSpec {
+    /// A map name or a list of colour stops, low to high.
+    #[serde(default)]
+    pub map: ColorMapSpec,
+    /// Value range in display units; values outside clip to the end colours.
+    #[serde(default = "default_range")]
+    pub range: [f64; 2],
+    #[serde(default)]
+    pub reverse: bool,
+    pub title: Option<String>,
+    #[serde(default = "default_ticks")]
+    pub ticks: u32,
+}
+
+impl Default for ColorSpec {
+    fn default() -> Self {
+        ColorSpec {
+            map: ColorMapSpec::default(),
+            range: default_range(),
+            reverse: false,
+            title: None,
+            ticks: default_ticks(),
+        }
+    }
+}
+
+/// A rule that marks cells, e.g. hatch where theory is above the capacity.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Threshold {
+    /// `theory`, `actual`, or another numeric trace field (display units).
+    pub metric: String,
+    /// Exactly one comparison: above (>), at-least (>=), below (<), at-most (<=).
+    pub above: Option<f64>,
+    pub at_least: Option<f64>,
+    pub below: Option<f64>,
+    pub at_most: Option<f64>,
+    #[serde(default)]
+    pub mark: Mark,
+    #[serde(default = "default_hatch_color")]
+    pub color: Color,
+    /// Legend text; defaults to the rule, e.g. `Theory > 80 GB`.
+    pub label: Option<String>,
+}
+
+impl Threshold {
+    /// The one comparison; [`Spec::check`] guarantees there is exactly one.
+    pub fn comparison(&self) -> Option<Comparison> {
+        let all = [
+            self.above.map(Comparison::Above),
+            self.at_least.map(Comparison::AtLeast),
+            self.below.map(Comparison::Below),
+            self.at_most.map(Comparison::AtMost),
+        ];
+        let mut set = all.into_iter().flatten();
+        match (set.next(), set.next()) {
+            (Some(c), None) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Cells {
+    /// Lines of a measured cell, each a minijinja template over the run's fields.
+    #[serde(default = "default_cell_text")]
+    pub text: Vec<String>,
+    /// Digits after the point for `{{ x|fixed }}` without an argument.
+    #[serde(default = "default_decimals")]
+    pub decimals: u8,
+    #[serde(default = "default_failed")]
+    pub failed: StateStyle,
+    #[serde(default = "default_invalid")]
+    pub invalid: StateStyle,
+    #[serde(default = "default_missing")]
+    pub missing: StateStyle,
+}
+
+impl Default for Cells {
+    fn default() -> Self {
+        Cells {
+            text: default_cell_text(),
+            decimals: default_decimals(),
+            failed: default_failed(),
+            invalid: default_invalid(),
+            missing: default_missing(),
+        }
+    }
+}
+
+/// How a cell without a measurement looks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StateStyle {
+    #[serde(default)]
+    pub text: String,
+    /// `none` leaves the cell unfilled.
+    pub fill: Option<Color>,
+    /// Legend entry; none for no entry.
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Style {
+    #[serde(default = "default_font")]
+    pub font: String,
+    #[serde(default = "default_font_size")]
+    pub font_size: Length,
+    pub title_font_size: Option<Length>,
+    pub cell_font_size: Option<Length>,
+    /// Figure width: a length or a venue preset; auto-sized when absent.
+    pub width: Option<Width>,
+    pub height: Option<Length>,
+    /// Height as a fraction of the width (needs `width`).
+    pub aspect: Option<f64>,
+    #[serde(default = "default_gap")]
+    pub gap: Length,
+    #[serde(default = "default_gap_color")]
+    pub gap_color: Color,
+    #[serde(default = "default_true")]
+    pub legend: bool,
+    #[serde(default = "default_true")]
+    pub colorbar: bool,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            font: default_font(),
+            font_size: default_font_size(),
+            title_font_size: None,
+            cell_font_size: None,
+            width: None,
+            height: None,
+            aspect: None,
+            gap: default_gap(),
+            gap_color: default_gap_color(),
+            legend: true,
+            colorbar: true,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Output {
+    /// Base path without extension, relative to the spec's directory;
+    /// defaults to the spec's own path without `.yaml`.
+    pub path: Option<PathBuf>,
+    #[serde(default = "default_formats")]
+    pub formats: Vec<Format>,
+    #[serde(default = "default_dpi")]
+    pub dpi: u32,
+    #[serde(default = "default_pdf_version")]
+    pub pdf_version: PdfVersion,
+    /// Also conform to a PDF/A standard; it fixes its own PDF version.
+    #[serde(default)]
+    pub pdf_a: Option<PdfArchival>,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            path: None,
+            formats: default_formats(),
+            dpi: default_dpi(),
+            pdf_version: default_pdf_version(),
+            pdf_a: None,
+        }
+    }
+}
+
+fn default_thresholds() -> Vec<Threshold> {
+    vec![Threshold {
+        metric: "theory".into(),
+        above: Some(80.0),
+        at_least: None,
+        below: None,
+        at_most: None,
+        mark: Mark::Hatch,
+        color: default_hatch_color(),
+        label: None,
+    }]
+}
+fn default_filename() -> Pattern {
+    Pattern::try_from(
+        r"memory_trace_rank(?P<rank>\d+)_wd(?P<wd>\d+)_tp(?P<tp>\d+)_pp(?P<pp>\d+)_dp(?P<dp>\d+)_.*?_l(?P<layers>\d+)_mbs(?P<mbs>\d+)_nmbs(?P<nmbs>\d+)_gbs(?P<gbs>\d+)_ts(?P<ts>\d+)\.json"
+            .to_string(),
+    )
+    .expect("the default filename pattern is valid")
+}
+pub(super) fn default_log_line() -> Pattern {
+    Pattern::try_from(r"^Config\s+\d+:\s*TP=(?P<tp>\d+),\s*PP=(?P<pp>\d+)".to_string())
+        .expect("the default log pattern is valid")
+}
+fn default_rank() -> String {
+    "0".into()
+}
+fn default_actual() -> String {
+    "peak_allocated_MB".into()
+}
+fn default_theory() -> String {
+    "theoretical_memory_MB".into()
+}
+fn default_newest_by() -> String {
+    "ts".into()
+}
+fn default_input_unit() -> Unit {
+    Unit::MiB
+}
+fn default_display_unit() -> Unit {
+    Unit::GiB
+}
+fn default_unit_label() -> String {
+    "GB".into()
+}
+fn default_range() -> [f64; 2] {
+    [0.0, 80.0]
+}
+fn default_ticks() -> u32 {
+    5
+}
+fn default_hatch_color() -> Color {
+    Color::WHITE
+}
+fn default_cell_text() -> Vec<String> {
+    vec![
+        "Actual: {{ actual|amount }}".into(),
+        "Theory: {{ theory|amount }}".into(),
+    ]
+}
+fn default_decimals() -> u8 {
+    1
+}
+fn default_failed() -> StateStyle {
+    StateStyle {
+        text: "—".into(),
+        fill: Some(Color([0xE8, 0xE8, 0xE8])),
+        label: Some("Failed (OOM)".into()),
+    }
+}
+fn default_invalid() -> StateStyle {
+    StateStyle {
+        text: "no data".into(),
+        fill: None,
+        label: Some("No usable trace".into()),
+    }
+}
+fn default_missing() -> StateStyle {
+    StateStyle {
+        text: String::new(),
+        fill: None,
+        label: None,
+    }
+}
+fn default_font() -> String {
+    "Libertinus Serif".into()
+}
+fn default_font_size() -> Length {
+    Length(7.0)
+}
+fn default_gap() -> Length {
+    Length(1.0)
+}
+fn default_gap_color() -> Color {
+    Color::WHITE
+}
+fn default_true() -> bool {
+    true
+}
+fn default_formats() -> Vec<Format> {
+    vec![Format::Pdf, Format::Png]
+}
+fn default_dpi() -> u32 {
+    300
+}
+fn default_pdf_version() -> PdfVersion {
+    PdfVersion::V1_5
+}

@@ -1,0 +1,332 @@
+//! Scalar values with a grammar of their own, parsed where serde reads
+//! them so that a bad one is reported at its line.
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::colormap::Color;
+
+/// A YAML value that may be one string or a list of them.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(from = "OneOrManyRaw")]
+pub struct OneOrMany(pub Vec<String>);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrManyRaw {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<OneOrManyRaw> for OneOrMany {
+    fn from(raw: OneOrManyRaw) -> Self {
+        match raw {
+            OneOrManyRaw::One(s) => OneOrMany(vec![s]),
+            OneOrManyRaw::Many(v) => OneOrMany(v),
+        }
+    }
+}
+
+/// A compiled regular expression that keeps its source for messages.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Pattern(pub Regex);
+
+impl TryFrom<String> for Pattern {
+    type Error = String;
+    fn try_from(src: String) -> Result<Self, String> {
+        Regex::new(&src)
+            .map(Pattern)
+            .map_err(|e| format!("invalid regular expression `{src}`: {}", regex_reason(&e)))
+    }
+}
+
+/// The last line of regex's multi-line message says what is wrong.
+fn regex_reason(e: &regex::Error) -> String {
+    let text = e.to_string();
+    text.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or(text.trim())
+        .to_string()
+}
+
+impl Pattern {
+    pub fn has_capture(&self, name: &str) -> bool {
+        self.0.capture_names().flatten().any(|n| n == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub enum Unit {
+    B,
+    KB,
+    MB,
+    GB,
+    TB,
+    KiB,
+    MiB,
+    GiB,
+    TiB,
+}
+
+impl Unit {
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::B => "B",
+            Unit::KB => "KB",
+            Unit::MB => "MB",
+            Unit::GB => "GB",
+            Unit::TB => "TB",
+            Unit::KiB => "KiB",
+            Unit::MiB => "MiB",
+            Unit::GiB => "GiB",
+            Unit::TiB => "TiB",
+        }
+    }
+
+    pub fn bytes(self) -> f64 {
+        match self {
+            Unit::B => 1.0,
+            Unit::KB => 1e3,
+            Unit::MB => 1e6,
+            Unit::GB => 1e9,
+            Unit::TB => 1e12,
+            Unit::KiB => 1024.0,
+            Unit::MiB => 1024.0 * 1024.0,
+            Unit::GiB => 1024.0 * 1024.0 * 1024.0,
+            Unit::TiB => 1024.0f64.powi(4),
+        }
+    }
+}
+
+/// An axis value written in YAML as a number or a string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "ScalarRaw")]
+pub struct ScalarText(pub String);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ScalarRaw {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl From<ScalarRaw> for ScalarText {
+    fn from(raw: ScalarRaw) -> Self {
+        ScalarText(match raw {
+            ScalarRaw::Int(i) => i.to_string(),
+            ScalarRaw::Float(f) => f.to_string(),
+            ScalarRaw::Text(s) => s,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ColorMapSpec {
+    Name(String),
+    Stops(Vec<Color>),
+}
+
+impl Default for ColorMapSpec {
+    fn default() -> Self {
+        ColorMapSpec::Name("memheat-reds".into())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mark {
+    #[default]
+    Hatch,
+    Outline,
+}
+
+impl Mark {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mark::Hatch => "hatch",
+            Mark::Outline => "outline",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Comparison {
+    Above(f64),
+    AtLeast(f64),
+    Below(f64),
+    AtMost(f64),
+}
+
+impl Comparison {
+    pub fn holds(self, v: f64) -> bool {
+        match self {
+            Comparison::Above(t) => v > t,
+            Comparison::AtLeast(t) => v >= t,
+            Comparison::Below(t) => v < t,
+            Comparison::AtMost(t) => v <= t,
+        }
+    }
+
+    pub fn symbol(self) -> (&'static str, f64) {
+        match self {
+            Comparison::Above(t) => (">", t),
+            Comparison::AtLeast(t) => ("≥", t),
+            Comparison::Below(t) => ("<", t),
+            Comparison::AtMost(t) => ("≤", t),
+        }
+    }
+}
+
+/// A length in Typst points (1/72 in).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "LengthRaw")]
+pub struct Length(pub f64);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LengthRaw {
+    Number(f64),
+    Text(String),
+}
+
+impl TryFrom<LengthRaw> for Length {
+    type Error = String;
+    fn try_from(raw: LengthRaw) -> Result<Self, String> {
+        match raw {
+            LengthRaw::Number(n) => Err(format!(
+                "length `{n}` has no unit: write e.g. `{n}pt`, `{n}in`, `{n}mm` or `{n}cm`"
+            )),
+            LengthRaw::Text(s) => Length::parse(&s),
+        }
+    }
+}
+
+impl Length {
+    pub fn parse(s: &str) -> Result<Length, String> {
+        let t = s.trim();
+        let units = [
+            ("pt", 1.0),
+            ("in", 72.0),
+            ("mm", 72.0 / 25.4),
+            ("cm", 72.0 / 2.54),
+        ];
+        for (suffix, pt) in units {
+            if let Some(num) = t.strip_suffix(suffix) {
+                return match num.trim().parse::<f64>() {
+                    Ok(v) if v.is_finite() && v > 0.0 => Ok(Length(v * pt)),
+                    _ => Err(format!(
+                        "invalid length `{s}`: expected a positive number before `{suffix}`"
+                    )),
+                };
+            }
+        }
+        Err(format!(
+            "invalid length `{s}`: use pt, in, mm or cm, e.g. `3.3in`"
+        ))
+    }
+}
+
+/// Column and text widths of systems venues, in Typst points (1/72 in).
+/// TeX points (1/72.27 in) from the class files are converted.
+pub const WIDTH_PRESETS: &[(&str, f64)] = &[
+    ("usenix-column", 3.335 * 72.0),
+    ("usenix-text", 7.0 * 72.0),
+    ("acm-column", 241.14749 * 72.0 / 72.27),
+    ("acm-text", 506.295 * 72.0 / 72.27),
+    ("ieee-column", 252.0 * 72.0 / 72.27),
+    ("ieee-text", 516.0 * 72.0 / 72.27),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "LengthRaw")]
+pub struct Width(pub Length);
+
+impl TryFrom<LengthRaw> for Width {
+    type Error = String;
+    fn try_from(raw: LengthRaw) -> Result<Self, String> {
+        if let LengthRaw::Text(s) = &raw
+            && let Some((_, pt)) = WIDTH_PRESETS.iter().find(|(n, _)| *n == s.trim())
+        {
+            return Ok(Width(Length(*pt)));
+        }
+        Length::try_from(raw).map(Width).map_err(|e| {
+            let names: Vec<_> = WIDTH_PRESETS.iter().map(|(n, _)| *n).collect();
+            format!("{e}, or a preset: {}", names.join(", "))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Pdf,
+    Png,
+    Svg,
+    /// The generated Typst source, compiling on its own to the same figure.
+    Typ,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Pdf, Format::Png, Format::Svg, Format::Typ];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Pdf => "pdf",
+            Format::Png => "png",
+            Format::Svg => "svg",
+            Format::Typ => "typ",
+        }
+    }
+}
+
+/// The PDF version written. 1.5 by default, the newest that pdflatex
+/// includes without a warning. Written as a number or a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "ScalarText")]
+pub enum PdfVersion {
+    V1_4,
+    V1_5,
+    V1_6,
+    V1_7,
+    V2_0,
+}
+
+impl TryFrom<ScalarText> for PdfVersion {
+    type Error = String;
+
+    fn try_from(v: ScalarText) -> Result<Self, String> {
+        Ok(match v.0.as_str() {
+            "1.4" => PdfVersion::V1_4,
+            "1.5" => PdfVersion::V1_5,
+            "1.6" => PdfVersion::V1_6,
+            "1.7" => PdfVersion::V1_7,
+            "2" | "2.0" => PdfVersion::V2_0,
+            other => {
+                return Err(format!(
+                    "unknown PDF version `{other}`; use 1.4, 1.5, 1.6, 1.7 or 2.0"
+                ));
+            }
+        })
+    }
+}
+
+/// A PDF/A archival standard, for venues or libraries that ask for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum PdfArchival {
+    #[serde(rename = "a-1b")]
+    A1b,
+    #[serde(rename = "a-2b")]
+    A2b,
+    #[serde(rename = "a-2u")]
+    A2u,
+    #[serde(rename = "a-3b")]
+    A3b,
+    #[serde(rename = "a-3u")]
+    A3u,
+}
+
+pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 10..=2400;

@@ -15,11 +15,16 @@ pub struct UnrepresentablePath(pub PathBuf);
 
 /// The depfile's text.
 pub fn render(targets: &[PathBuf], deps: &Deps) -> Result<String, UnrepresentablePath> {
-    let escape_all = |paths: &mut dyn Iterator<Item = &PathBuf>| -> Result<Vec<String>, _> {
-        paths.map(|p| escape(&tidy(p))).collect()
-    };
-    let targets = escape_all(&mut targets.iter())?;
-    let mut prerequisites = escape_all(&mut deps.files.iter().chain(&deps.dirs))?;
+    let targets = targets
+        .iter()
+        .map(|p| escape(&tidy(p), Side::Target))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut prerequisites: Vec<PathBuf> = deps
+        .files
+        .iter()
+        .chain(&deps.dirs)
+        .map(|p| tidy(p))
+        .collect();
     // The same file may be reached by two globs, or as `a/../b` and `b`.
     let mut seen = std::collections::HashSet::new();
     prerequisites.retain(|p| seen.insert(p.clone()));
@@ -28,20 +33,29 @@ pub fn render(targets: &[PathBuf], deps: &Deps) -> Result<String, Unrepresentabl
     out.push(':');
     for p in &prerequisites {
         out.push_str(" \\\n  ");
-        out.push_str(p);
+        out.push_str(&escape(p, Side::Prerequisite)?);
     }
     out.push('\n');
     for p in &prerequisites {
         out.push('\n');
-        out.push_str(p);
+        out.push_str(&escape(p, Side::Target)?);
         out.push_str(":\n");
     }
     Ok(out)
 }
 
-/// Escapes a path for a make rule: `$` doubles, and spaces, `#`, `:`, `%`,
-/// `\` and make's wildcard characters get a backslash.
-fn escape(path: &Path) -> Result<String, UnrepresentablePath> {
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Target,
+    Prerequisite,
+}
+
+/// Escapes a path for a make rule: `$` doubles; spaces, `#` and `:` get a
+/// backslash, which GNU make removes again. A `%` is escaped in a target,
+/// where it would make a pattern rule, and left alone in a prerequisite,
+/// where make would keep the backslash. `\\` and wildcard characters stay
+/// as they are, for the same reason.
+fn escape(path: &Path, side: Side) -> Result<String, UnrepresentablePath> {
     let text = path.to_string_lossy();
     if text.contains(['\n', '\r']) {
         return Err(UnrepresentablePath(path.to_path_buf()));
@@ -50,7 +64,8 @@ fn escape(path: &Path) -> Result<String, UnrepresentablePath> {
     for c in text.chars() {
         match c {
             '$' => out.push_str("$$"),
-            ' ' | '\t' | '#' | ':' | '%' | '\\' | '*' | '?' | '[' | ']' => {
+            '%' if side == Side::Target => out.push_str("\\%"),
+            ' ' | '\t' | '#' | ':' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -66,11 +81,13 @@ mod tests {
 
     #[test]
     fn escapes_what_make_would_misread() {
-        let e = |s: &str| escape(Path::new(s)).unwrap();
+        let e = |s: &str| escape(Path::new(s), Side::Prerequisite).unwrap();
         assert_eq!(e("runs/a b.json"), r"runs/a\ b.json");
-        assert_eq!(e("runs/$x#1:2%.json"), r"runs/$$x\#1\:2\%.json");
-        assert_eq!(e("runs/t[1]*.json"), r"runs/t\[1\]\*.json");
-        assert!(escape(Path::new("a\nb")).is_err());
+        assert_eq!(e("runs/$x#1:2%.json"), r"runs/$$x\#1\:2%.json");
+        assert_eq!(e("runs/t[1]*.json"), "runs/t[1]*.json");
+        let target = escape(Path::new("a%b:c.pdf"), Side::Target).unwrap();
+        assert_eq!(target, r"a\%b\:c.pdf");
+        assert!(escape(Path::new("a\nb"), Side::Target).is_err());
     }
 
     #[test]

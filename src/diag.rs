@@ -53,14 +53,6 @@ pub fn warnings(warnings: &[Warning], format: DiagnosticFormat) -> String {
         .collect()
 }
 
-/// The human form of an error, for callers that have no [`Failed`].
-pub fn error(e: &Error) -> String {
-    error_records(e)
-        .iter()
-        .map(|r| print(r, DiagnosticFormat::Human))
-        .collect()
-}
-
 fn print(record: &Record, format: DiagnosticFormat) -> String {
     match format {
         DiagnosticFormat::Human => record.human.clone(),

@@ -12,30 +12,35 @@
 //! `build` after [`write`]. Each stage returns what it read even when it
 //! fails, so a depfile or a watcher still knows what to look at.
 
+// Public: what the binary, the integration tests and the bench use.
 pub mod cli;
-pub mod colormap;
 pub mod compile;
-pub mod data;
-pub mod deps;
-pub mod diag;
 pub mod export;
-pub mod numbers;
-pub mod paths;
-pub mod spec;
 pub mod table;
-pub mod template;
-pub mod trace;
+
+mod colormap;
+mod data;
+mod deps;
+mod diag;
+mod numbers;
+mod paths;
+mod spec;
+mod template;
+mod trace;
+
+pub use data::Warning;
+pub use spec::Spec;
+pub use template::Template;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use compile::{CompileError, Compiled, Engine, Geometry};
-use data::Warning;
 use export::ExportError;
 use rayon::prelude::*;
-use spec::{Format, Key, KeyError, Spec, SpecError, SpecSource};
+use spec::{Format, Key, KeyError, SpecError, SpecSource};
 use table::{CellState, Table};
-use template::{Template, TemplateError};
+use template::TemplateError;
 
 /// Everything that stops a build. Data problems are not here: they are
 /// [`Warning`]s, unless `strict` makes them fatal.

@@ -58,15 +58,6 @@ pub enum NonFinite {
 }
 
 impl NonFinite {
-    /// The value as an `f64`, for callers that do want to compute with it.
-    pub fn to_f64(self) -> f64 {
-        match self {
-            NonFinite::NaN => f64::NAN,
-            NonFinite::Infinity => f64::INFINITY,
-            NonFinite::NegInfinity => f64::NEG_INFINITY,
-        }
-    }
-
     fn token(self) -> &'static str {
         match self {
             NonFinite::NaN => "NaN",
@@ -865,8 +856,6 @@ mod tests {
         assert_eq!(NonFinite::NaN.to_string(), "NaN");
         assert_eq!(NonFinite::Infinity.to_string(), "Infinity");
         assert_eq!(NonFinite::NegInfinity.to_string(), "-Infinity");
-        assert!(NonFinite::NaN.to_f64().is_nan());
-        assert_eq!(NonFinite::NegInfinity.to_f64(), f64::NEG_INFINITY);
     }
 
     #[test]

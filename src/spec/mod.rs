@@ -21,7 +21,7 @@ mod values;
 
 pub use crate::colormap::Color;
 pub use error::{KeyError, SpecError, SpecSource};
-pub use locate::{Key, line_col, locate};
+pub use locate::{Key, line_col};
 pub use schema::*;
 pub use values::*;
 

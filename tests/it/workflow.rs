@@ -57,13 +57,14 @@ struct Paper {
 }
 
 impl Paper {
-    fn new() -> Paper {
+    /// Traces in `runs`: two configs, named by `trace_name`.
+    fn new(runs: &str, trace_name: impl Fn(u32) -> String) -> Paper {
         let p = Paper {
             dir: tempfile::tempdir().unwrap(),
         };
-        for (tp, pp) in [(1, 1), (2, 1)] {
+        for tp in [1, 2] {
             p.write(
-                &format!("runs/{}", Fixture::trace_name(tp, pp, 1)),
+                &format!("{runs}/{}", trace_name(tp)),
                 &trace_json("40960.0", "61440.0"),
             );
         }
@@ -71,7 +72,7 @@ impl Paper {
             p.write(
                 &format!("specs/{name}.yaml"),
                 &format!(
-                    "inputs: {{traces: '../runs/*.json'}}\noutput: {{path: ../figs/{name}, formats: [pdf], dpi: 30}}\n"
+                    "inputs: {{traces: '../{runs}/*.json', filename: '.*_tp(?P<tp>\\d+)_pp(?P<pp>\\d+)_.*'}}\noutput: {{path: ../figs/{name}, formats: [pdf], dpi: 30}}\n"
                 ),
             );
         }
@@ -124,7 +125,7 @@ impl Paper {
 
 #[test]
 fn make_rebuilds_exactly_when_a_trace_changes_appears_or_disappears() {
-    let p = Paper::new();
+    let p = Paper::new("runs", |tp| Fixture::trace_name(tp, 1, 1));
     assert_eq!(p.make(), ["a", "b"]);
     assert_eq!(p.make(), Vec::<String>::new(), "nothing changed");
     // Outputs written now must be newer than anything touched a second
@@ -168,6 +169,29 @@ fn make_rebuilds_exactly_when_a_trace_changes_appears_or_disappears() {
     p.touch("specs/a.yaml");
     settle();
     assert_eq!(p.make(), ["a"], "a spec edit rebuilds only its figure");
+}
+
+/// Names make reads specially: space, `#`, `:`, `%`, `$`, `[`.
+#[test]
+fn make_depfiles_survive_hostile_file_names() {
+    let runs = "runs #1: a%b";
+    let name = |tp: u32| format!("t $x[1]_tp{tp}_pp1_.json");
+    let p = Paper::new(runs, name);
+    assert_eq!(p.make(), ["a", "b"]);
+    assert_eq!(
+        p.make(),
+        Vec::<String>::new(),
+        "every escaped name was found"
+    );
+    std::fs::remove_file(p.dir.path().join(runs).join(name(2))).unwrap();
+    p.touch(runs);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(
+        p.make(),
+        ["a", "b"],
+        "rebuilt, and no `No rule to make target`"
+    );
+    assert_eq!(p.make(), Vec::<String>::new());
 }
 
 // --------------------------------------------------------------------- check

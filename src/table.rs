@@ -3,8 +3,10 @@
 //! warnings out, so every rule about cells is unit-testable without files.
 //!
 //! Rules (documented in the README's spec reference):
-//! - a config listed in a failure log is *failed*, even when a success log
-//!   also lists it or a (partial) trace exists; both cases warn;
+//! - a re-run's later outcome wins: by the log's `seq` capture, else a
+//!   success with a usable trace beats a failure; both cases warn;
+//! - a config only a failure log lists is *failed*, even with a (partial)
+//!   trace, which is warned about;
 //! - otherwise a trace makes it *measured*, or *invalid* when the trace has
 //!   no usable actual value;
 //! - a config only a success log lists, without a trace, is *invalid*;
@@ -401,12 +403,26 @@ impl<'s> Rules<'s> {
         run: Option<&Run>,
         warnings: &mut Vec<Warning>,
     ) -> Result<Cell, KeyError> {
-        let failure = entries.iter().find(|e| e.status == Status::Failure);
-        let success = entries.iter().find(|e| e.status == Status::Success);
+        let latest = |status| latest(entries, status);
+        let (mut failure, success) = (latest(Status::Failure), latest(Status::Success));
+        if let (Some(f), Some(s)) = (failure, success)
+            && let Some(why) = rerun_succeeded(f, s, run)
+        {
+            warnings.push(Warning {
+                path: s.path.clone(),
+                line: Some(s.line),
+                message: format!(
+                    "config {here} failed at {}:{} and succeeded here ({why}); shown as succeeded",
+                    f.path.display(),
+                    f.line
+                ),
+            });
+            failure = None;
+        }
         Ok(match (failure, run) {
-            (Some(f), run) => self.failed(f, success.copied(), run, here, warnings),
+            (Some(f), run) => self.failed(f, success, run, here, warnings),
             (None, Some(run)) => match &run.content {
-                Ok(values) => self.measured(run, values, success.copied(), warnings)?,
+                Ok(values) => self.measured(run, values, success, warnings)?,
                 Err(why) => Cell {
                     source: Some(run.path.clone()),
                     reason: Some(why.0.clone()),
@@ -432,7 +448,8 @@ impl<'s> Rules<'s> {
         })
     }
 
-    /// A failure log wins over a success log and over a (partial) trace.
+    /// A failure wins over a success it cannot be ordered after and over a
+    /// (partial) trace.
     fn failed(
         &self,
         failure: &LogEntry,
@@ -507,6 +524,39 @@ impl<'s> Rules<'s> {
             theory,
             source: Some(run.path.clone()),
         })
+    }
+}
+
+/// The log's `seq` capture (the default pattern takes `Config N`).
+fn seq(entry: &LogEntry) -> Option<f64> {
+    entry.captures.get("seq")?.trim().parse().ok()
+}
+
+/// A config's last entry of one status: by `seq` where the pattern
+/// captures one, else the last line read.
+fn latest<'a>(entries: &[&'a LogEntry], status: Status) -> Option<&'a LogEntry> {
+    entries
+        .iter()
+        .copied()
+        .filter(|e| e.status == status)
+        .max_by(|a, b| {
+            seq(a)
+                .partial_cmp(&seq(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.path.cmp(&b.path))
+                .then(a.line.cmp(&b.line))
+        })
+}
+
+/// Sweeps re-run failed configs: the later outcome wins. With no order
+/// (no `seq`, or equal ones), a success with a usable trace beats the
+/// failure. Says why, when the success wins.
+fn rerun_succeeded(failure: &LogEntry, success: &LogEntry, run: Option<&Run>) -> Option<String> {
+    match (seq(failure), seq(success)) {
+        (Some(f), Some(s)) if f != s => (s > f).then(|| format!("`seq` {s} is after {f}")),
+        _ => run
+            .is_some_and(|r| r.content.is_ok())
+            .then(|| "the logs give no order, and this success has a trace".into()),
     }
 }
 
@@ -800,24 +850,56 @@ mod tests {
         assert_eq!(t.legend[0].label, "Theory > 80GB");
     }
 
+    fn seq_log(tp: &str, status: Status, line: usize, seq: Option<&str>) -> LogEntry {
+        let mut entry = log(tp, "1", status, line);
+        if let Some(seq) = seq {
+            entry.captures.insert("seq".into(), seq.into());
+        }
+        entry
+    }
+
+    /// The re-run rule, in its four cases: ordered by `seq` either way,
+    /// unordered with a trace, and a failure only.
     #[test]
-    fn failure_log_wins_and_is_explained() {
+    fn the_later_outcome_of_a_rerun_wins() {
+        let trace = |tp| run(tp, "1", "5", 50.0 * 1024.0, None);
         let sweep = Sweep {
-            runs: vec![run("1", "1", "5", 90.0 * 1024.0, None)],
+            runs: vec![trace("1"), trace("2"), trace("3"), trace("4")],
             log: vec![
-                log("1", "1", Status::Success, 2),
-                log("1", "1", Status::Failure, 7),
+                // 1: failed, then succeeded in a later run.
+                seq_log("1", Status::Failure, 1, Some("3")),
+                seq_log("1", Status::Success, 1, Some("9")),
+                // 2: succeeded, then failed in a later run.
+                seq_log("2", Status::Success, 2, Some("4")),
+                seq_log("2", Status::Failure, 2, Some("10")),
+                // 3: no order known, and the success has a trace.
+                seq_log("3", Status::Failure, 3, None),
+                seq_log("3", Status::Success, 3, None),
+                // 4: only a failure, with a (partial) trace.
+                seq_log("4", Status::Failure, 4, None),
             ],
             ..Sweep::default()
         };
         let (t, w) = table(&sweep, "");
-        assert_eq!(t.rows[0][0].state, CellState::Failed);
-        assert_eq!(t.rows[0][0].lines, ["—"]);
+        let states: Vec<CellState> = t.rows.iter().map(|r| r[0].state).collect();
+        assert_eq!(
+            states,
+            [
+                CellState::Measured,
+                CellState::Failed,
+                CellState::Measured,
+                CellState::Failed
+            ]
+        );
+        assert_eq!(t.rows[0][0].log, Some(("s.log".into(), 1)));
         assert_eq!(
             w,
             [
-                "f.log:7: config tp=1, pp=1 is also listed as succeeded at s.log:2; shown as failed",
-                "tp1_pp1_ts5.json: trace of a run that f.log:7 lists as failed (written before the OOM?); shown as failed",
+                "f.log:2: config tp=2, pp=1 is also listed as succeeded at s.log:2; shown as failed",
+                "s.log:1: config tp=1, pp=1 failed at f.log:1 and succeeded here (`seq` 9 is after 3); shown as succeeded",
+                "s.log:3: config tp=3, pp=1 failed at f.log:3 and succeeded here (the logs give no order, and this success has a trace); shown as succeeded",
+                "tp2_pp1_ts5.json: trace of a run that f.log:2 lists as failed (written before the OOM?); shown as failed",
+                "tp4_pp1_ts5.json: trace of a run that f.log:4 lists as failed (written before the OOM?); shown as failed",
             ]
         );
     }

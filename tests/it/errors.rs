@@ -505,6 +505,36 @@ fn failure_log_wins_over_success_log_and_partial_traces() {
     assert_eq!(cell(&built, "1", "1").state, CellState::Measured);
 }
 
+/// r8: a config that failed and was re-run successfully is measured,
+/// ordered by the `Config N` number the default log pattern captures.
+#[test]
+fn r8_a_later_successful_rerun_is_shown_as_measured() {
+    let f = Fixture::new();
+    good(&f);
+    f.trace(2, 4, 7, &trace_json("51200.0", "61440.0"));
+    f.write("logs/failed.log", "Config 3: TP=2, PP=4 - FAILED\n");
+    f.write(
+        "logs/ok.log",
+        "Config 1: TP=1, PP=1 - SUCCESS\nConfig 9: TP=2, PP=4 - SUCCESS\n",
+    );
+    let built = f.build().unwrap();
+    assert_eq!(
+        warnings(&built),
+        [format!(
+            "{}:2: config tp=2, pp=4 failed at {}:1 and succeeded here (`seq` 9 is after 3); shown as succeeded",
+            f.path("logs/ok.log").display(),
+            f.path("logs/failed.log").display()
+        )]
+    );
+    let rerun = cell(&built, "2", "4");
+    assert_eq!(rerun.state, CellState::Measured);
+    assert_eq!(rerun.actual, Some(50.0));
+    // The order turned around: the failure is the later entry.
+    f.write("logs/failed.log", "Config 12: TP=2, PP=4 - FAILED\n");
+    let built = f.build().unwrap();
+    assert_eq!(cell(&built, "2", "4").state, CellState::Failed);
+}
+
 #[test]
 fn log_comments_blank_lines_crlf_and_noise_add_nothing() {
     let f = Fixture::new();

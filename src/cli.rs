@@ -190,7 +190,7 @@ fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
                 if !args.quiet {
                     let mut out = std::io::stdout().lock();
                     for path in &built.written {
-                        let _ = writeln!(out, "wrote {}", paths::tidy(path).display());
+                        let _ = writeln!(out, "wrote {}", paths::shown(path));
                     }
                 }
                 if args.deps.is_some() {

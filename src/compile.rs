@@ -192,7 +192,11 @@ impl Geometry {
                 Label::new(PicoStr::intern(name)).expect("non-empty label"),
             ))
         };
-        let mut geometry = Geometry::default();
+        // A custom template may report no layout: its text is as written.
+        let mut geometry = Geometry {
+            text_scale: 1.0,
+            ..Geometry::default()
+        };
         if let Some(page) = document.pages().first() {
             geometry.page_width = page.frame.width().to_pt();
             geometry.page_height = page.frame.height().to_pt();

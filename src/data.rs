@@ -35,7 +35,7 @@ impl Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", crate::paths::tidy(&self.path).display())?;
+        write!(f, "{}", crate::paths::shown(&self.path))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
@@ -319,6 +319,13 @@ fn read_values(
         Unusable("malformed JSON".into())
     })?;
     let wanted = &spec.inputs.rank;
+    // Like Python's json module, a repeated key means its last value; say so,
+    // since a tracer that writes a key twice is usually broken.
+    if ranks.iter().filter(|r| &r.key == wanted).count() > 1 {
+        warn(format!(
+            "rank `{wanted}` appears more than once; the last one is used"
+        ));
+    }
     let rank = match ranks.iter().rev().find(|r| &r.key == wanted) {
         Some(rank) => rank,
         None => match ranks.as_slice() {
@@ -353,10 +360,18 @@ fn read_values(
             return Err(Unusable("rank is not an object".into()));
         }
     };
-    // Later duplicates win, as in Python's json module.
     let mut latest: BTreeMap<&str, &Scalar> = BTreeMap::new();
+    let mut repeated = std::collections::BTreeSet::new();
     for (k, v) in fields {
-        latest.insert(k, v);
+        if latest.insert(k, v).is_some() {
+            repeated.insert(k.as_str());
+        }
+    }
+    for key in repeated {
+        warn(format!(
+            "field `{key}` appears more than once in rank `{}`; the last value is used",
+            rank.key
+        ));
     }
     let numbers: BTreeMap<String, f64> = latest
         .iter()
@@ -429,18 +444,36 @@ fn load_logs(logs: &Logs, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError
     Ok(())
 }
 
+/// Lines ended by LF, CRLF or a bare CR (old Mac tools, some loggers).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+        let line = &rest[..end];
+        let ending = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            usize::from(end < rest.len())
+        };
+        rest = &rest[end + ending..];
+        Some(line)
+    })
+}
+
 /// Config lines of one log. Blank lines, `#` comments and lines that do not
-/// match are not configs; CRLF endings are accepted.
+/// match are not configs; LF, CRLF and CR endings are accepted.
 pub fn parse_log(
     text: &str,
     path: &Path,
     status: Status,
     line_pattern: &regex::Regex,
 ) -> Vec<LogEntry> {
-    text.lines()
+    lines(text)
         .enumerate()
         .filter_map(|(i, line)| {
-            let line = line.trim_end_matches('\r');
             if line.trim_start().starts_with('#') {
                 return None;
             }
@@ -550,6 +583,34 @@ mod tests {
         assert_eq!(entries[0].line, 3);
         assert_eq!(entries[0].captures["tp"], "2");
         assert_eq!(entries[0].captures["pp"], "4");
+    }
+
+    #[test]
+    fn repeated_keys_warn_and_the_last_wins() {
+        let (r, w) = values(
+            r#"{"0": {"peak_allocated_MB": 1, "peak_allocated_MB": 2}, "0": {"peak_allocated_MB": 5, "peak_allocated_MB": 6}}"#,
+        );
+        assert_eq!(r.unwrap().actual, 6.0);
+        assert_eq!(
+            w,
+            [
+                "f.json: rank `0` appears more than once; the last one is used",
+                "f.json: field `peak_allocated_MB` appears more than once in rank `0`; the last value is used",
+                "f.json: theoretical field `theoretical_memory_MB` is missing; theory shows n/a and marks no threshold",
+            ]
+        );
+    }
+
+    #[test]
+    fn bare_cr_line_endings_count_every_entry() {
+        let pattern = crate::spec::Pattern::try_from(
+            r"^Config\s+(?P<seq>\d+):\s*TP=(?P<tp>\d+),\s*PP=(?P<pp>\d+)".to_string(),
+        )
+        .unwrap();
+        let text = "Config 1: TP=1, PP=1\rConfig 2: TP=2, PP=1\r\rConfig 3: TP=4, PP=1\r\nConfig 4: TP=8, PP=1";
+        let entries = parse_log(text, Path::new("l.log"), Status::Success, &pattern.0);
+        let lines: Vec<usize> = entries.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [1, 2, 4, 5]);
     }
 
     proptest::proptest! {

@@ -12,7 +12,7 @@ use codespan_reporting::term::{self, Config};
 use serde::Serialize;
 
 use crate::data::Warning;
-use crate::paths::tidy;
+use crate::paths::shown;
 use crate::spec::line_col;
 use crate::{Error, Failed};
 
@@ -77,7 +77,7 @@ fn print(record: &Record, format: DiagnosticFormat) -> String {
 fn warning_record(w: &Warning) -> Record {
     Record {
         severity: "warning",
-        file: Some(tidy(&w.path).display().to_string()),
+        file: Some(shown(&w.path)),
         line: w.line,
         column: None,
         message: w.message.clone(),
@@ -105,7 +105,7 @@ fn plain(message: String, hints: Vec<String>, file: Option<String>) -> Record {
 fn error_records(e: &Error) -> Vec<Record> {
     match e {
         Error::Spec(e) => vec![located(
-            &tidy(&e.path).display().to_string(),
+            &shown(&e.path),
             &e.source_text,
             e.span.clone(),
             &e.message,
@@ -114,7 +114,7 @@ fn error_records(e: &Error) -> Vec<Record> {
         Error::Template(t) => {
             let (name, hint) = match &t.path {
                 Some(p) => (
-                    tidy(p).display().to_string(),
+                    shown(p),
                     "fix the template, or remove `template:` to use the built-in one (`memheat template` prints it)",
                 ),
                 None => (
@@ -165,10 +165,18 @@ fn error_records(e: &Error) -> Vec<Record> {
             vec!["choose another `output.path` or -o; memheat never replaces a file it reads".into()],
             None,
         )],
+        Error::Figure { spec, hint, .. } => {
+            vec![plain(e.to_string(), vec![hint.clone()], Some(shown(spec)))]
+        }
+        Error::Export(crate::export::ExportError::TooManyPixels { .. }) => vec![plain(
+            e.to_string(),
+            vec!["lower `output.dpi` or --dpi; 300 is print quality".into()],
+            None,
+        )],
         Error::NoData { spec, .. } => vec![plain(
             e.to_string(),
             vec![],
-            Some(tidy(spec).display().to_string()),
+            Some(shown(spec)),
         )],
         other => vec![plain(other.to_string(), vec![], None)],
     }

@@ -24,16 +24,21 @@ pub enum ExportError {
     Png(#[from] png::EncodingError),
     #[error("writing the Typst source failed: {0}")]
     Typ(String),
+    #[error(
+        "the PNG would have {megapixels:.0} megapixels at {dpi} DPI, more than {} allowed",
+        crate::MAX_PNG_PIXELS / 1e6
+    )]
+    TooManyPixels { megapixels: f64, dpi: u32 },
     #[error("the figure has no page")]
     NoPage,
-    #[error("cannot write `{}`: {reason}", crate::paths::tidy(path).display())]
+    #[error("cannot write `{}`: {reason}", crate::paths::shown(path))]
     Write { path: PathBuf, reason: String },
     #[error("{message}")]
     BadOutput { message: String, hint: String },
     #[error(
         "output `{}` would overwrite `{}`, which this build reads",
-        crate::paths::tidy(output).display(),
-        crate::paths::tidy(input).display()
+        crate::paths::shown(output),
+        crate::paths::shown(input)
     )]
     WouldOverwrite { output: PathBuf, input: PathBuf },
 }

@@ -64,7 +64,22 @@ pub enum Error {
     Export(#[from] ExportError),
     #[error("{} warning(s), and strict mode is on", .0.len())]
     Strict(Vec<Warning>),
+    /// The figure compiled but cannot be printed as it is: too large, or
+    /// text too small to read.
+    #[error("{}: {message}", paths::shown(spec))]
+    Figure {
+        spec: PathBuf,
+        message: String,
+        hint: String,
+    },
 }
+
+/// Typst's page limit in PDF 1.x readers (Acrobat's), 200 in.
+pub const MAX_PAGE_PT: f64 = 14_400.0;
+/// Largest PNG, in pixels.
+pub const MAX_PNG_PIXELS: f64 = 200e6;
+/// Cell text is not shrunk below this to fit a fixed size.
+pub const MIN_TEXT_PT: f64 = 4.0;
 
 /// A stage that failed, with what it had found by then: the warnings to
 /// print before the error, and the files a depfile or watcher needs.
@@ -240,6 +255,7 @@ pub fn compile(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
     });
     model.timings = timings;
     let compiled = compiled?;
+    check_size(&compiled, &model.table, &model.spec_path)?;
     let warnings = figure_warnings(&compiled, &model.table, &model.spec_path);
     Ok(Figure { compiled, warnings })
 }
@@ -255,7 +271,7 @@ pub fn render(model: &mut Model, figure: &Figure) -> Result<Vec<Output>, Error> 
             let start = Instant::now();
             let bytes = match format {
                 Format::Pdf => export::pdf(document, &model.spec.output),
-                Format::Png => export::png(document, model.dpi),
+                Format::Png => png(document, model),
                 Format::Svg => export::svg(document),
                 Format::Typ => typ_source(model, &figure.compiled),
             };
@@ -271,6 +287,21 @@ pub fn render(model: &mut Model, figure: &Figure) -> Result<Vec<Output>, Error> 
         });
     }
     Ok(outputs)
+}
+
+/// The PNG, unless it would be too large to hold in memory sensibly.
+fn png(document: &typst_layout::PagedDocument, model: &Model) -> Result<Vec<u8>, ExportError> {
+    let page = document.pages().first().ok_or(ExportError::NoPage)?;
+    let scale = f64::from(model.dpi) / 72.0;
+    let pixels = (page.frame.width().to_pt() * scale).round()
+        * (page.frame.height().to_pt() * scale).round();
+    if pixels > MAX_PNG_PIXELS {
+        return Err(ExportError::TooManyPixels {
+            megapixels: pixels / 1e6,
+            dpi: model.dpi,
+        });
+    }
+    export::png(document, model.dpi)
 }
 
 /// The Typst source again, with the page grown by the same snap as the
@@ -407,6 +438,44 @@ fn check_font(spec: &Spec, source: &SpecSource, engine: &Engine) -> Result<(), E
         .into())
 }
 
+/// A page larger than PDF readers open, or cell text shrunk below legible.
+fn check_size(compiled: &Compiled, table: &Table, spec_path: &Path) -> Result<(), Error> {
+    let fail = |message: String, hint: String| {
+        Err(Error::Figure {
+            spec: spec_path.to_path_buf(),
+            message,
+            hint,
+        })
+    };
+    let g = &compiled.geometry;
+    if g.page_width > MAX_PAGE_PT || g.page_height > MAX_PAGE_PT {
+        return fail(
+            format!(
+                "the figure would be {:.0} × {:.0} pt, larger than the {MAX_PAGE_PT:.0} pt (200 in) PDF readers open",
+                g.page_width, g.page_height
+            ),
+            "shorten the titles and `cells.text`, or show fewer axis values".into(),
+        );
+    }
+    let size = g.text_scale * table.layout.cell_font_size;
+    if size < MIN_TEXT_PT {
+        // Cell widths grow about in proportion with their text.
+        let grid = table.x.labels.len() as f64 * g.cell_width;
+        let needed = g.page_width + grid * (MIN_TEXT_PT / size.max(0.01) - 1.0);
+        return fail(
+            format!(
+                "cell text would be shrunk to {:.1}pt to fit, below the legible {MIN_TEXT_PT}pt",
+                size.max(0.0)
+            ),
+            format!(
+                "the figure needs about {needed:.0}pt of width (it has {:.0}pt); widen `style.width`, drop `height`/`aspect`, or shorten `cells.text`",
+                g.page_width
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// Typst's warnings, and text that had to shrink to fit a fixed size.
 fn figure_warnings(compiled: &Compiled, table: &Table, spec_path: &Path) -> Vec<Warning> {
     let mut warnings: Vec<Warning> = compiled
@@ -429,10 +498,27 @@ fn figure_warnings(compiled: &Compiled, table: &Table, spec_path: &Path) -> Vec<
 }
 
 fn read_spec(path: &Path) -> Result<SpecSource, Error> {
-    let text = std::fs::read_to_string(path).map_err(|error| Error::ReadSpec {
+    let fail = |error| Error::ReadSpec {
         path: path.to_path_buf(),
         error,
-    })?;
+    };
+    // A FIFO would block the read forever; a huge file is not a spec.
+    let metadata = std::fs::metadata(path).map_err(fail)?;
+    if !metadata.is_file() {
+        return Err(fail(std::io::Error::other("it is not a regular file")));
+    }
+    if metadata.len() > spec::MAX_SPEC_BYTES {
+        return Err(fail(std::io::Error::other(format!(
+            "it has {} bytes, and a spec may have at most {}",
+            metadata.len(),
+            spec::MAX_SPEC_BYTES
+        ))));
+    }
+    let mut text = std::fs::read_to_string(path).map_err(fail)?;
+    // Windows editors save a byte-order mark, which YAML would misread.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     Ok(SpecSource {
         path: path.to_path_buf(),
         text,

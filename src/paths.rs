@@ -101,6 +101,24 @@ pub fn tidy(path: &Path) -> PathBuf {
     out
 }
 
+/// A path for the terminal: tidied, with control characters escaped so a
+/// file name cannot move the cursor or ring the bell (`\u{1b}`).
+pub fn shown(path: &Path) -> String {
+    let text = tidy(path).display().to_string();
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +152,15 @@ mod tests {
         }
         assert_eq!(tidy(Path::new("../x")), Path::new("../x"));
         assert_eq!(tidy(Path::new("missing/../x")), Path::new("missing/../x"));
+    }
+
+    #[test]
+    fn shown_escapes_control_characters() {
+        assert_eq!(
+            shown(Path::new("runs/a\x1b[2Jb\x07.json")),
+            "runs/a\\u{1b}[2Jb\\u{7}.json"
+        );
+        assert_eq!(shown(Path::new("runs/ok.json")), "runs/ok.json");
     }
 
     #[test]

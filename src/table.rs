@@ -24,8 +24,8 @@ use serde::Serialize;
 use crate::colormap::{self, ColorMap};
 use crate::data::{LogEntry, Run, RunValues, Status, Sweep, Warning};
 use crate::spec::{
-    Color, ColorMapSpec, Comparison, Key, KeyError, Mark, Spec, StateStyle, Threshold, X_DEFAULTS,
-    Y_DEFAULTS,
+    Color, ColorMapSpec, Comparison, Key, KeyError, MAX_TEXT, Mark, Spec, StateStyle, Threshold,
+    X_DEFAULTS, Y_DEFAULTS, canonical,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,27 +142,16 @@ impl CellState {
     }
 }
 
-/// A cell's key on an axis: numbers are normalised so that `08` and `8`
-/// are one column, and sort as numbers.
-fn canonical(value: &str) -> String {
-    match value.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
-        Ok(v) if v.is_finite() => v.to_string(),
-        _ => value.to_string(),
-    }
-}
-
+/// Numbers in numeric order, then any other values in text order, so one
+/// odd value does not put `10` before `9`.
 fn sort_axis(values: &mut [String], reverse: bool) {
-    let number = |v: &String| v.parse::<f64>().ok();
-    if values.iter().all(|v| number(v).is_some()) {
-        values.sort_by(|a, b| {
-            number(a)
-                .unwrap_or(0.0)
-                .total_cmp(&number(b).unwrap_or(0.0))
-        });
-    } else {
-        values.sort();
-    }
+    let number = |v: &String| v.parse::<f64>().ok().filter(|n| n.is_finite());
+    values.sort_by(|a, b| match (number(a), number(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    });
     if reverse {
         values.reverse();
     }
@@ -224,6 +213,7 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
         }
     }
 
+    check_metrics(spec, sweep)?;
     let rules = Rules::new(spec)?;
     let mut rows = Vec::with_capacity(y_labels.len());
     for y in &y_labels {
@@ -379,6 +369,39 @@ fn check_plausible(
     }
 }
 
+/// A threshold on a field no trace has would silently mark nothing.
+fn check_metrics(spec: &Spec, sweep: &Sweep) -> Result<(), KeyError> {
+    let mut known: BTreeSet<&str> = ["actual", "theory"].into();
+    for run in &sweep.runs {
+        if let Ok(values) = &run.content {
+            known.extend(values.numbers.keys().map(String::as_str));
+        }
+    }
+    for (i, t) in spec.thresholds.iter().enumerate() {
+        if known.contains(t.metric.as_str()) {
+            continue;
+        }
+        let closest = known
+            .iter()
+            .map(|k| (strsim::jaro_winkler(k, &t.metric), *k))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, k)| format!("did you mean `{k}`? "))
+            .unwrap_or_default();
+        let list: Vec<&str> = known.iter().copied().collect();
+        return Err(KeyError::new(
+            &[
+                Key::Field("thresholds"),
+                Key::Index(i),
+                Key::Field("metric"),
+            ],
+            format!("unknown metric `{}`: no trace has that field", t.metric),
+            Some(format!("{closest}use one of: {}", list.join(", "))),
+        ));
+    }
+    Ok(())
+}
+
 /// What decides a cell: the state rules, the colour map and the cell texts.
 struct Rules<'s> {
     spec: &'s Spec,
@@ -426,7 +449,7 @@ impl<'s> Rules<'s> {
                 Err(why) => Cell {
                     source: Some(run.path.clone()),
                     reason: Some(why.0.clone()),
-                    log: success.map(|s| at(s)),
+                    log: success.map(at),
                     ..plain_cell(CellState::Invalid, &self.spec.cells.invalid)
                 },
             },
@@ -673,6 +696,9 @@ fn legend(spec: &Spec, rows: &[Vec<Cell>], map: &ColorMap) -> Vec<LegendEntry> {
     entries
 }
 
+/// Template instructions one cell line may take.
+const CELL_TEXT_FUEL: u64 = 20_000;
+
 /// The compiled `cells.text` templates.
 struct CellText<'s> {
     env: Environment<'s>,
@@ -683,6 +709,9 @@ impl<'s> CellText<'s> {
     fn new(spec: &'s Spec) -> Result<Self, KeyError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // A cell's line is a few filters; a loop that runs longer is a
+        // mistake (or an attack) and would otherwise never end.
+        env.set_fuel(Some(CELL_TEXT_FUEL));
         let decimals = spec.cells.decimals;
         let fixed = move |v: &Value, digits: Option<u8>| -> Option<String> {
             let d = digits.unwrap_or(decimals) as usize;
@@ -740,9 +769,23 @@ impl<'s> CellText<'s> {
                     .env
                     .get_template(&format!("cells.text[{i}]"))
                     .expect("added in new()");
-                template
+                let line = template
                     .render(&ctx)
-                    .map_err(|e| text_error(i, &e, Some(ctx.keys().cloned().collect())))
+                    .map_err(|e| text_error(i, &e, Some(ctx.keys().cloned().collect())))?;
+                let chars = line.chars().count();
+                if chars > MAX_TEXT {
+                    return Err(KeyError::new(
+                        &[Key::Field("cells"), Key::Field("text"), Key::Index(i)],
+                        format!(
+                            "cell text renders to {chars} characters for {}",
+                            run.path.display()
+                        ),
+                        Some(format!(
+                            "a cell line may have at most {MAX_TEXT} characters"
+                        )),
+                    ));
+                }
+                Ok(line)
             })
             .collect()
     }
@@ -752,7 +795,13 @@ fn text_error(i: usize, e: &minijinja::Error, fields: Option<Vec<String>>) -> Ke
     let what = e
         .detail()
         .map_or_else(|| e.kind().to_string(), str::to_string);
-    let hint = fields.map(|f| format!("the fields of a cell are: {}", f.join(", ")));
+    let hint = if e.kind() == minijinja::ErrorKind::OutOfFuel {
+        Some(format!(
+            "a cell line may take at most {CELL_TEXT_FUEL} template steps; loops belong in a custom `template:`"
+        ))
+    } else {
+        fields.map(|f| format!("the fields of a cell are: {}", f.join(", ")))
+    };
     KeyError::new(
         &[Key::Field("cells"), Key::Field("text"), Key::Index(i)],
         format!("cell text template: {what}"),
@@ -902,6 +951,15 @@ mod tests {
                 "tp4_pp1_ts5.json: trace of a run that f.log:4 lists as failed (written before the OOM?); shown as failed",
             ]
         );
+    }
+
+    #[test]
+    fn axis_values_sort_numbers_first_then_text() {
+        let mut values: Vec<String> = ["10", "x", "9", "auto", "1.5"].map(String::from).into();
+        sort_axis(&mut values, false);
+        assert_eq!(values, ["1.5", "9", "10", "auto", "x"]);
+        sort_axis(&mut values, true);
+        assert_eq!(values, ["x", "auto", "10", "9", "1.5"]);
     }
 
     #[test]

@@ -15,6 +15,9 @@ use crate::table::Table;
 /// The built-in template, compiled into the binary.
 pub const HEATMAP: &str = include_str!("../templates/heatmap.typ.j2");
 
+/// Template instructions one figure may take.
+const TEMPLATE_FUEL: u64 = 10_000_000;
+
 /// A minijinja template that turns a table into Typst source.
 #[derive(Debug, Clone)]
 pub struct Template {
@@ -56,7 +59,7 @@ impl Template {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "template {}:{line}: {message}",
-    path.as_deref().map_or("heatmap.typ.j2 (built in)".into(), |p| crate::paths::tidy(p).display().to_string())
+    path.as_deref().map_or("heatmap.typ.j2 (built in)".into(), crate::paths::shown)
 )]
 pub struct TemplateError {
     pub path: Option<PathBuf>,
@@ -76,6 +79,9 @@ pub fn render(
 ) -> Result<String, TemplateError> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // The built-in template takes a few thousand instructions for any grid
+    // memheat accepts; a custom one that loops without end stops here.
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.add_filter("typ", typ);
     env.add_filter("pt", pt);
     let name = template.name();

@@ -1,6 +1,16 @@
 //! Rules that need more than one key at a time.
 
-use super::{ColorMapSpec, DPI_RANGE, Key, KeyError, Length, Spec, X_DEFAULTS, Y_DEFAULTS};
+use super::{
+    ColorMapSpec, DPI_RANGE, Key, KeyError, Length, Spec, X_DEFAULTS, Y_DEFAULTS, canonical,
+};
+
+/// Longest title, label or cell-text template, in characters: a figure
+/// text longer than this is a mistake, and would lay out for seconds.
+pub const MAX_TEXT: usize = 500;
+/// Most values an axis may list, and most thresholds.
+pub const MAX_ITEMS: usize = 256;
+/// Largest gap between cells.
+pub const MAX_GAP_PT: f64 = 20.0;
 
 impl Spec {
     /// Checks that need more than one value at a time.
@@ -47,11 +57,69 @@ impl Spec {
                 Some("add `success:` and/or `failure:` globs, or remove `logs`".into()),
             ));
         }
+        for (axis, spec) in [("x", &self.axes.x), ("y", &self.axes.y)] {
+            let Some(values) = &spec.values else { continue };
+            if values.len() > MAX_ITEMS {
+                return Err(KeyError::new(
+                    &[F("axes"), F(axis), F("values")],
+                    format!("{} axis values is too many", values.len()),
+                    Some(format!("list at most {MAX_ITEMS}")),
+                ));
+            }
+            for (i, v) in values.iter().enumerate() {
+                if values[..i]
+                    .iter()
+                    .any(|w| canonical(&w.0) == canonical(&v.0))
+                {
+                    return Err(KeyError::new(
+                        &[F("axes"), F(axis), F("values"), Key::Index(i)],
+                        format!("axis value `{}` is listed twice", v.0),
+                        Some("list each value once; `8` and `08` are the same value".into()),
+                    ));
+                }
+            }
+        }
+        let texts = [
+            (vec![F("title")], self.title.as_deref()),
+            (vec![F("subtitle")], self.subtitle.as_deref()),
+            (
+                vec![F("axes"), F("x"), F("title")],
+                self.axes.x.title.as_deref(),
+            ),
+            (
+                vec![F("axes"), F("y"), F("title")],
+                self.axes.y.title.as_deref(),
+            ),
+            (vec![F("color"), F("title")], self.color.title.as_deref()),
+        ];
+        let cell_texts = self
+            .cells
+            .text
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (vec![F("cells"), F("text"), Key::Index(i)], Some(t.as_str())));
+        for (keys, text) in texts.into_iter().chain(cell_texts) {
+            let chars = text.map_or(0, |t| t.chars().count());
+            if chars > MAX_TEXT {
+                return Err(KeyError::new(
+                    &keys,
+                    format!("text of {chars} characters is too long"),
+                    Some(format!("use at most {MAX_TEXT} characters")),
+                ));
+            }
+        }
+        if self.thresholds.len() > MAX_ITEMS {
+            return Err(KeyError::new(
+                &[F("thresholds")],
+                format!("{} thresholds is too many", self.thresholds.len()),
+                Some(format!("use at most {MAX_ITEMS}")),
+            ));
+        }
         let [lo, hi] = self.color.range;
-        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite()) {
             return Err(KeyError::new(
                 &[F("color"), F("range")],
-                format!("colour range [{lo}, {hi}] is empty"),
+                format!("colour range [{lo:?}, {hi:?}] is empty or not finite"),
                 Some("write it as [low, high] with low < high".into()),
             ));
         }
@@ -84,11 +152,19 @@ impl Spec {
             ));
         }
         for (i, t) in self.thresholds.iter().enumerate() {
-            if t.comparison().is_none() {
+            let Some(comparison) = t.comparison() else {
                 return Err(KeyError::new(
                     &[F("thresholds"), Key::Index(i)],
                     "a threshold needs exactly one of `above`, `at-least`, `below`, `at-most`",
                     Some("e.g. `above: 80` marks cells whose value is > 80".into()),
+                ));
+            };
+            let (symbol, value) = comparison.symbol();
+            if !value.is_finite() {
+                return Err(KeyError::new(
+                    &[F("thresholds"), Key::Index(i), F(comparison.key())],
+                    format!("threshold `{symbol} {value}` is not a finite number"),
+                    Some("give a number in display units, e.g. `above: 80`".into()),
                 ));
             }
         }
@@ -141,6 +217,13 @@ impl Spec {
                     Some("use a height:width ratio between 0.05 and 5".into()),
                 ));
             }
+        }
+        if self.style.gap.0 > MAX_GAP_PT {
+            return Err(KeyError::new(
+                &[F("style"), F("gap")],
+                format!("gap {:.1}pt is out of range", self.style.gap.0),
+                Some(format!("use at most {MAX_GAP_PT}pt")),
+            ));
         }
         let sizes = [
             ("width", self.style.width.map(|w| w.0)),

@@ -21,7 +21,7 @@ pub struct SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
+        write!(f, "{}", crate::paths::shown(&self.path))?;
         if let Some(span) = &self.span {
             let (line, col) = line_col(&self.source_text, span.start);
             write!(f, ":{line}:{col}")?;

@@ -20,13 +20,57 @@ mod schema;
 mod values;
 
 pub use crate::colormap::Color;
+pub use check::MAX_TEXT;
+
+/// Byte offsets of the YAML aliases in `text`: a `*` that starts a token,
+/// outside quotes and comments.
+fn aliases(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let mut quote = None;
+    let mut comment = false;
+    let mut previous = '\n';
+    text.char_indices().filter_map(move |(i, c)| {
+        let before = std::mem::replace(&mut previous, c);
+        if comment {
+            comment = c != '\n';
+            return None;
+        }
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') if before.is_whitespace() || "[{,:-".contains(before) => {
+                quote = Some(c)
+            }
+            (None, '#') if before.is_whitespace() => comment = true,
+            (None, '*') if before.is_whitespace() || "[{,".contains(before) => return Some(i),
+            _ => {}
+        }
+        None
+    })
+}
 pub use error::{KeyError, SpecError, SpecSource};
 pub use locate::{Key, line_col};
 pub use schema::*;
 pub use values::*;
 
+/// Most YAML aliases (`*name`) a spec may use. serde_yaml expands each
+/// alias in full, so nested ones multiply: a 10 KB spec of aliases of
+/// aliases grew to gigabytes. 16 bounds that to a few hundred times the
+/// file (which is at most [`MAX_SPEC_BYTES`]).
+pub const MAX_ALIASES: usize = 16;
+/// Largest spec file.
+pub const MAX_SPEC_BYTES: u64 = 1 << 20;
+
 /// Parses and checks a spec; nothing else is read here.
 pub fn parse(source: &SpecSource) -> Result<Spec, SpecError> {
+    if let Some(at) = aliases(&source.text).nth(MAX_ALIASES) {
+        return Err(SpecError {
+            path: source.path.clone(),
+            source_text: source.text.clone(),
+            span: Some(at..at + 1),
+            message: format!("more than {MAX_ALIASES} YAML aliases (`*name`)"),
+            hint: Some("write the values out instead of aliasing them".into()),
+        });
+    }
     let spec: Spec =
         serde_yaml::from_str(&source.text).map_err(|e| error::yaml_error(source, &e))?;
     spec.check().map_err(|e| source.error(e))?;
@@ -50,6 +94,16 @@ mod tests {
 
     fn parse_err(src: &str) -> SpecError {
         parse(&source(src)).unwrap_err()
+    }
+
+    #[test]
+    fn aliases_are_counted_outside_quotes_and_comments() {
+        let text = "a: &x [1]\nb: [*x, *x]\nc: '*not' # *nor\nd: runs/*.json\ne: \"it's *\"\n";
+        let found: Vec<usize> = aliases(text).collect();
+        assert_eq!(found, [14, 18]);
+        let bomb = format!("a: &a [x]\nb: [{}]\n", vec!["*a"; 17].join(", "));
+        let e = parse(&source(&bomb)).unwrap_err();
+        assert_eq!(e.message, "more than 16 YAML aliases (`*name`)");
     }
 
     #[test]

@@ -100,6 +100,16 @@ impl Unit {
     }
 }
 
+/// A cell's key on an axis: numbers are normalised so that `08` and `8`
+/// are one column, and sort as numbers.
+pub fn canonical(value: &str) -> String {
+    match value.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
+        Ok(v) if v.is_finite() => v.to_string(),
+        _ => value.to_string(),
+    }
+}
+
 /// An axis value written in YAML as a number or a string.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(from = "ScalarRaw")]
@@ -168,6 +178,16 @@ impl Comparison {
             Comparison::AtLeast(t) => v >= t,
             Comparison::Below(t) => v < t,
             Comparison::AtMost(t) => v <= t,
+        }
+    }
+
+    /// The spec key that wrote it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Comparison::Above(_) => "above",
+            Comparison::AtLeast(_) => "at-least",
+            Comparison::Below(_) => "below",
+            Comparison::AtMost(_) => "at-most",
         }
     }
 

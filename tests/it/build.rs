@@ -265,18 +265,18 @@ fn a_fixed_width_and_aspect_set_the_page_and_shrunk_text_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let spec = example_spec(
         dir.path(),
-        "style: {width: usenix-column, aspect: 0.5}\noutput: {path: out, dpi: 150}\n",
+        "style: {width: 400pt, aspect: 0.5}\noutput: {path: out, dpi: 150}\n",
     );
     let built = memheat::build(&spec, &BuildOptions::default(), &Engine::default()).unwrap();
-    // 3.335 in wide, half as high: exact, not snapped.
-    assert!((built.geometry.page_width - 240.12).abs() < 1e-6);
-    assert!((built.geometry.page_height - 120.06).abs() < 1e-6);
+    // Exact, not snapped.
+    assert!((built.geometry.page_width - 400.0).abs() < 1e-6);
+    assert!((built.geometry.page_height - 200.0).abs() < 1e-6);
     let png = Png::read(&dir.path().join("out.png"));
-    assert_eq!((png.width, png.height), (500, 250));
+    assert_eq!((png.width, png.height), (833, 417));
     let scale = built.geometry.text_scale;
     assert!(
-        scale < 0.9,
-        "eight columns cannot fit at full size: {scale}"
+        scale < 0.9 && scale * 7.0 >= 4.0,
+        "eight columns cannot fit at full size, but stay legible: {scale}"
     );
     let messages: Vec<String> = built.warnings.iter().map(|w| w.message.clone()).collect();
     assert_eq!(
@@ -290,6 +290,33 @@ fn a_fixed_width_and_aspect_set_the_page_and_shrunk_text_is_reported() {
     // The cells fill the width: eight columns inside the page.
     let last = built.geometry.cells.last().unwrap();
     assert!(last.x + built.geometry.cell_width <= built.geometry.page_width);
+}
+
+/// r8: below a legible size, shrinking is an error that says how wide the
+/// figure would have to be, and nothing is written.
+#[test]
+fn r8_text_shrunk_below_legible_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = example_spec(
+        dir.path(),
+        "style: {width: usenix-column, aspect: 0.5}\noutput: {path: out, dpi: 150}\n",
+    );
+    let failed = memheat::build(&spec, &BuildOptions::default(), &Engine::default()).unwrap_err();
+    assert_eq!(
+        failed.to_string(),
+        format!(
+            "{}: cell text would be shrunk to 2.5pt to fit, below the legible 4pt",
+            spec.display()
+        )
+    );
+    let memheat::Error::Figure { hint, .. } = &failed.error else {
+        panic!("{failed}")
+    };
+    assert_eq!(
+        hint,
+        "the figure needs about 359pt of width (it has 240pt); widen `style.width`, drop `height`/`aspect`, or shorten `cells.text`"
+    );
+    assert!(!dir.path().join("out.png").exists());
 }
 
 #[test]

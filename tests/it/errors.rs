@@ -535,6 +535,103 @@ fn r8_a_later_successful_rerun_is_shown_as_measured() {
     assert_eq!(cell(&built, "2", "4").state, CellState::Failed);
 }
 
+/// r8: a threshold on a field no trace has marked nothing, silently.
+#[test]
+fn r8_unknown_threshold_metric_lists_the_fields() {
+    let stderr = spec_error(
+        "inputs:\n  traces: traces/*.json\nthresholds:\n  - metric: peak_allocated_mb\n    above: 1\n",
+    );
+    assert_eq!(
+        stderr,
+        "error: unknown metric `peak_allocated_mb`: no trace has that field
+  ┌─ spec.yaml:4:13
+  │
+4 │   - metric: peak_allocated_mb
+  │             ^^^^^^^^^^^^^^^^^
+  │
+  = hint: did you mean `peak_allocated_MB`? use one of: actual, peak_allocated_MB, theoretical_memory_MB, theory
+
+"
+    );
+}
+
+/// r8: non-finite numbers, duplicate axis values and oversized specs are
+/// spec errors at their line.
+#[test]
+fn r8_spec_values_with_no_sensible_meaning_are_errors() {
+    let head = |spec: &str, expected: &str| {
+        spec_error_starting(spec, expected);
+    };
+    head(
+        "inputs:\n  traces: traces/*.json\nthresholds:\n  - metric: theory\n    above: -.inf\n",
+        "error: threshold `> -inf` is not a finite number\n  ┌─ spec.yaml:5:12\n",
+    );
+    head(
+        "inputs:\n  traces: traces/*.json\naxes:\n  x:\n    values:\n      - 2\n      - 02\n",
+        "error: axis value `02` is listed twice\n  ┌─ spec.yaml:7:7\n",
+    );
+    head(
+        "inputs:\n  traces: traces/*.json\ncolor:\n  range: [-1e308, 1e308]\n",
+        "error: colour range [-1e308, 1e308] is empty or not finite\n",
+    );
+    head(
+        "inputs:\n  traces: traces/*.json\nstyle:\n  gap: 100in\n",
+        "error: gap 7200.0pt is out of range\n  ┌─ spec.yaml:4:8\n",
+    );
+    head(
+        &format!(
+            "inputs:\n  traces: traces/*.json\ntitle: '{}'\n",
+            "x".repeat(501)
+        ),
+        "error: text of 501 characters is too long\n",
+    );
+}
+
+/// r8: work a spec asks for is bounded: template loops run out of fuel,
+/// PNGs have a pixel cap.
+#[test]
+fn r8_endless_templates_and_huge_pngs_are_errors() {
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\ncells:\n  text:\n    - '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}'\n",
+        "error: cell text template: engine ran out of fuel\n  ┌─ spec.yaml:5:5\n",
+    );
+    let stderr = spec_error(
+        "inputs:\n  traces: traces/*.json\nstyle: {width: 1440pt, aspect: 0.5}\noutput: {path: out/fig, formats: [png], dpi: 2400}\n",
+    );
+    assert_eq!(
+        stderr,
+        "error: the PNG would have 1152 megapixels at 2400 DPI, more than 200 allowed\n  = hint: lower `output.dpi` or --dpi; 300 is print quality\n"
+    );
+}
+
+/// r8: a file name with terminal control characters is printed escaped.
+#[test]
+fn r8_control_characters_in_file_names_are_escaped() {
+    let f = Fixture::new();
+    good(&f);
+    f.write("traces/evil\x1b[2J\x07.json", "{}");
+    let (code, _, stderr) = f.run(&["spec.yaml"]);
+    assert_eq!(code, 0);
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\x07'),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr.contains("warning: traces/evil\\u{1b}[2J\\u{7}.json: file name does not match"),
+        "{stderr}"
+    );
+}
+
+/// r8: a spec saved with a byte-order mark parses.
+#[test]
+fn r8_a_byte_order_mark_is_accepted() {
+    let f = Fixture::new();
+    good(&f);
+    f.write("spec.yaml", format!("\u{feff}{SPEC}"));
+    let (code, _, stderr) = f.run(&["spec.yaml"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
 #[test]
 fn log_comments_blank_lines_crlf_and_noise_add_nothing() {
     let f = Fixture::new();

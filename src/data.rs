@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::spec::{Key, KeyError, Logs, Spec};
 use crate::trace::{self, RankValue, Scalar};
+use crate::walk::WalkError;
 
 /// A problem with one input file; the build goes on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -153,42 +154,22 @@ fn expand_globs(
                 glob::Pattern::escape(&base.to_string_lossy())
             )
         };
-        let entries = glob::glob(&full).map_err(|e| {
-            KeyError::new(
+        let listing = crate::walk::expand(&full).map_err(|e| match e {
+            WalkError::Pattern { message, position } => KeyError::new(
                 &at,
-                format!("invalid glob `{pattern}`: {}", e.msg),
-                Some(format!("at character {} of the pattern", e.pos + 1)),
-            )
+                format!("invalid glob `{pattern}`: {message}"),
+                Some(format!("at character {} of the pattern", position + 1)),
+            ),
+            WalkError::TooMany { what, limit } => KeyError::new(
+                &at,
+                format!("glob `{pattern}` reaches more than {limit} {what}"),
+                Some("narrow it to the sweep's own directory".into()),
+            ),
         })?;
-        let mut matched = 0;
-        for entry in entries {
-            match entry {
-                Ok(path) => match std::fs::metadata(&path) {
-                    Ok(m) if m.is_dir() => warnings.push(Warning::new(
-                        &path,
-                        "matches the glob but is a directory; skipped",
-                    )),
-                    // Reading a FIFO would block the build forever.
-                    Ok(m) if !m.is_file() => warnings.push(Warning::new(
-                        &path,
-                        "is not a regular file (a pipe, socket or device); skipped",
-                    )),
-                    // A broken link still counts: its read fails with a warning
-                    // and its config shows as having no usable trace.
-                    _ => {
-                        matched += 1;
-                        files.push(path);
-                    }
-                },
-                Err(e) => warnings.push(Warning::new(
-                    e.path(),
-                    format!("cannot be listed ({}); skipped", e.error()),
-                )),
-            }
-        }
-        let listed = literal_dir(&full);
-        warn_non_utf8_names(&listed, warnings);
-        sweep.dirs.extend(listed_dirs(&listed, &files));
+        let matched = listing.files.len();
+        files.extend(listing.files);
+        warnings.extend(listing.warnings);
+        sweep.dirs.extend(listing.dirs);
         if matched == 0 {
             return Err(KeyError::new(
                 &at,
@@ -208,64 +189,6 @@ fn expand_globs(
     files.sort();
     files.dedup();
     Ok(files)
-}
-
-/// The directory a glob's wildcards start in: `runs/*/t_*.json` → `runs`;
-/// `None` for a glob without wildcards.
-fn literal_dir(glob: &str) -> Option<PathBuf> {
-    let literal: PathBuf = Path::new(glob)
-        .components()
-        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
-        .collect();
-    (literal.as_os_str().len() != glob.len()).then_some(literal)
-}
-
-/// The directories whose listing a glob's result depends on: where its
-/// wildcards start, and each directory between there and a match.
-fn listed_dirs(literal: &Option<PathBuf>, files: &[PathBuf]) -> Vec<PathBuf> {
-    let Some(root) = literal else {
-        return vec![];
-    };
-    let mut dirs = vec![if root.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        root.clone()
-    }];
-    for file in files {
-        let mut dir = file.parent();
-        while let Some(d) = dir {
-            if !d.starts_with(root) || d == root {
-                break;
-            }
-            dirs.push(d.to_path_buf());
-            dir = d.parent();
-        }
-    }
-    dirs
-}
-
-/// The glob crate silently passes over names that are not UTF-8; say so
-/// for those in the directory the glob's wildcards start in.
-fn warn_non_utf8_names(literal: &Option<PathBuf>, warnings: &mut Vec<Warning>) {
-    let Some(literal) = literal else {
-        return;
-    };
-    let dir = if literal.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        literal
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if entry.file_name().to_str().is_none() {
-            warnings.push(Warning::new(
-                &literal.join(entry.file_name()),
-                "file name is not valid UTF-8, so no glob can match it; skipped",
-            ));
-        }
-    }
 }
 
 /// Reads one trace file. `None` when its name does not match the pattern.

@@ -27,6 +27,7 @@ mod paths;
 mod spec;
 mod template;
 mod trace;
+mod walk;
 
 pub use data::Warning;
 pub use spec::Spec;

@@ -622,6 +622,26 @@ fn r8_control_characters_in_file_names_are_escaped() {
     );
 }
 
+/// r8: `ln -s . traces/self` made `traces/**/*.json` walk (and grow)
+/// without end; now the loop is named and each trace read once.
+#[cfg(unix)]
+#[test]
+fn r8_a_symlink_loop_under_a_double_star_glob_ends() {
+    let f = Fixture::new();
+    good(&f);
+    std::os::unix::fs::symlink(f.path("traces"), f.path("traces/self")).unwrap();
+    f.write(
+        "spec.yaml",
+        "inputs: {traces: 'traces/**/*.json'}\noutput: {path: out/fig, formats: [pdf]}\n",
+    );
+    let (code, _, stderr) = f.run(&["spec.yaml"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr,
+        "warning: traces/self: is a symlink back to `traces`, which is being listed; not followed\n"
+    );
+}
+
 /// r8: a spec saved with a byte-order mark parses.
 #[test]
 fn r8_a_byte_order_mark_is_accepted() {

@@ -115,6 +115,7 @@ fn dpi(s: &str) -> Result<u32, String> {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    crate::output::remove_temps_on_signal();
     let format = cli.diagnostic_format;
     let ok = match cli.command {
         Command::Build(args) => build(&args, format),
@@ -298,7 +299,7 @@ fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf], format: DiagnosticF
             output: path.to_path_buf(),
             input,
         }),
-        None => crate::export::write_all_atomic(&[(path, bytes)]),
+        None => crate::output::write_all(&[(path, bytes)]),
     };
     match result {
         Ok(()) => true,

@@ -1,8 +1,7 @@
-//! Turns the compiled page into PDF and PNG bytes, and writes files so that
-//! a reader (make, LaTeX, a viewer) never sees half of one.
+//! Turns the compiled page into the bytes of each format; [`crate::output`]
+//! writes them.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use typst::foundations::{Datetime, Smart};
 use typst::utils::Scalar;
@@ -134,86 +133,4 @@ pub fn png(document: &PagedDocument, dpi: u32) -> Result<Vec<u8>, ExportError> {
     writer.write_image_data(&pixmap.take_demultiplied())?;
     writer.finish()?;
     Ok(out)
-}
-
-/// Writes each file to a temporary file beside its path, then renames them
-/// all into place: readers see old files or new ones, never a partial one,
-/// and a target that cannot be written stops the build before any rename.
-pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> Result<(), ExportError> {
-    let staged = files
-        .iter()
-        .map(|(path, bytes)| Ok((*path, stage(path, bytes)?)))
-        .collect::<Result<Vec<_>, ExportError>>()?;
-    let mut written = Vec::with_capacity(staged.len());
-    for (path, temp) in staged {
-        let file = temp.persist(path).map_err(|e| ExportError::Write {
-            path: path.to_path_buf(),
-            reason: e.error.to_string(),
-        })?;
-        written.push(file);
-    }
-    // Each rename touched its directory. When that directory is also one a
-    // glob lists (a depfile prerequisite), the outputs must be newer than
-    // it, or make would rebuild forever.
-    let now = std::time::SystemTime::now();
-    for file in written {
-        let _ = file.set_modified(now);
-    }
-    Ok(())
-}
-
-fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, ExportError> {
-    let fail = |reason: String| ExportError::Write {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if path.is_dir() {
-        return Err(fail("it is a directory".into()));
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create its directory ({e})")))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".memheat-")
-        .tempfile_in(dir)
-        .map_err(|e| fail(e.to_string()))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| fail(e.to_string()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // tempfile creates 0600; an output is an ordinary shared file.
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| fail(e.to_string()))?;
-    }
-    Ok(temp)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn atomic_write_replaces_and_refuses_directories() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/fig.pdf");
-        write_all_atomic(&[(&path, b"one")]).unwrap();
-        write_all_atomic(&[(&path, b"two")]).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        let leftovers = std::fs::read_dir(dir.path().join("sub")).unwrap().count();
-        assert_eq!(leftovers, 1);
-        // The second target is a directory: the first is not replaced either.
-        let files: [(&Path, &[u8]); 2] = [(&path, b"three"), (dir.path(), b"x")];
-        let e = write_all_atomic(&files).unwrap_err();
-        assert!(e.to_string().ends_with("it is a directory"), "{e}");
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
-            1
-        );
-    }
 }

@@ -23,6 +23,7 @@ mod data;
 mod deps;
 mod diag;
 mod numbers;
+pub mod output;
 mod paths;
 mod spec;
 mod template;
@@ -336,7 +337,7 @@ pub fn write(model: &mut Model, outputs: &[Output]) -> Result<(), Error> {
             .iter()
             .map(|o| (o.path.as_path(), o.bytes.as_slice()))
             .collect();
-        export::write_all_atomic(&files)
+        output::write_all(&files)
     });
     model.timings = timings;
     Ok(result?)

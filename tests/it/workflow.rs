@@ -622,3 +622,133 @@ fn output_base_with_an_extension_or_without_a_name() {
         "{stderr}"
     );
 }
+
+// --------------------------------------------------------- write safety
+
+/// A temp paper dir with two specs of the example that differ in title,
+/// both writing to `out/fig`.
+fn two_specs_one_base(dpi: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = repo().join("examples/485B");
+    for name in ["a", "b"] {
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            format!(
+                "title: Spec {name}\ninputs:\n  traces: '{0}/traces/*.json'\n  logs: {{failure: '{0}/logs/failed_configs.log'}}\noutput: {{path: out/fig, dpi: {dpi}}}\n",
+                examples.display()
+            ),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".memheat-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// r8: two builds into one base gave a PDF of one spec and a PNG of the
+/// other; the directory lock makes them take turns.
+#[test]
+fn r8_concurrent_builds_into_one_base_never_mix() {
+    let dir = two_specs_one_base(60);
+    let out = dir.path().join("out");
+    let mut reference = Vec::new();
+    for name in ["a", "b"] {
+        let (code, _, stderr) = run_in(dir.path(), &["build", "-q", &format!("{name}.yaml")]);
+        assert_eq!(code, 0, "{stderr}");
+        reference.push((
+            std::fs::read(out.join("fig.pdf")).unwrap(),
+            std::fs::read(out.join("fig.png")).unwrap(),
+        ));
+    }
+    assert_ne!(reference[0].0, reference[1].0);
+    for _ in 0..4 {
+        let children: Vec<_> = ["a", "b"]
+            .map(|name| {
+                memheat()
+                    .args(["build", "-q", &format!("{name}.yaml")])
+                    .current_dir(dir.path())
+                    .spawn()
+                    .unwrap()
+            })
+            .into();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+        let pair = (
+            std::fs::read(out.join("fig.pdf")).unwrap(),
+            std::fs::read(out.join("fig.png")).unwrap(),
+        );
+        assert!(
+            reference.contains(&pair),
+            "the PDF and PNG come from different specs"
+        );
+        assert_eq!(temp_files(&out), Vec::<String>::new());
+    }
+}
+
+/// r8: SIGINT/SIGTERM during a build left `.memheat-*` files of up to MBs.
+/// The child is stopped (SIGSTOP) again and again until it is caught with
+/// a temporary file on disk; then SIGTERM must remove it. Catching it at
+/// least once is part of the test, so it cannot pass without trying.
+#[cfg(unix)]
+#[test]
+fn r8_a_signal_while_writing_leaves_no_temporary_files() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = two_specs_one_base(1200);
+    let out = dir.path().join("out");
+    let signal = |pid: u32, sig: libc::c_int| {
+        #[allow(unsafe_code)] // kill(2) has no std wrapper for these signals
+        // SAFETY: signals our own child, which has not been reaped yet.
+        let sent = unsafe { libc::kill(pid as libc::pid_t, sig) };
+        assert_eq!(sent, 0);
+    };
+    let mut caught = 0;
+    for _ in 0..5 {
+        let mut child = memheat()
+            .args(["build", "-q", "a.yaml"])
+            .current_dir(dir.path())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            signal(pid, libc::SIGSTOP);
+            let writing = !temp_files(&out).is_empty();
+            if writing {
+                caught += 1;
+                signal(pid, libc::SIGTERM);
+            }
+            signal(pid, libc::SIGCONT);
+            if writing {
+                break child.wait().unwrap();
+            }
+            std::thread::sleep(std::time::Duration::from_micros(300));
+        };
+        assert!(
+            status.success() || status.code() == Some(130) || status.signal().is_some(),
+            "{status:?}"
+        );
+        assert_eq!(temp_files(&out), Vec::<String>::new());
+        if out.join("fig.png").exists() {
+            assert!(
+                Png::read(&out.join("fig.png")).width > 0,
+                "a PNG that exists is whole"
+            );
+        }
+    }
+    assert!(
+        caught > 0,
+        "no build was caught while writing; the test proved nothing"
+    );
+}

@@ -1,0 +1,324 @@
+//! Writing outputs so that a reader (make, LaTeX, a viewer) never sees half
+//! a file, a failed or interrupted build leaves the previous outputs, and
+//! two builds into one directory do not mix their files.
+//!
+//! - Every output is written to a temporary file beside it and synced
+//!   before any is renamed into place.
+//! - What a rename replaces is kept (as a hard link) until all renames are
+//!   done; if one fails, the earlier ones are undone.
+//! - An advisory lock on each output directory makes concurrent builds
+//!   into it take turns, so a PDF from one spec never pairs with a PNG
+//!   from another.
+//! - Temporary files are named `.<output>.memheat-*`. They are removed on
+//!   SIGINT/SIGTERM/SIGHUP (see [`remove_temps_on_signal`]), and a later
+//!   build removes any of its own outputs' that a `kill -9` left behind.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::export::ExportError;
+
+/// Temporary files that exist right now. A signal can arrive at any point,
+/// and its handler runs on its own thread, so this one registry is global:
+/// there is no value both the handler and the writer could be given.
+static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Installs a handler that removes this process's temporary files and
+/// exits with 130 on SIGINT, SIGTERM or SIGHUP. Call once, from the binary.
+pub fn remove_temps_on_signal() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(temps) = TEMPS.lock() {
+            for temp in temps.iter() {
+                let _ = std::fs::remove_file(temp);
+            }
+        }
+        std::process::exit(130);
+    });
+}
+
+/// Writes every file, or none of them.
+pub fn write_all(files: &[(&Path, &[u8])]) -> Result<(), ExportError> {
+    write_all_with(files, |from, to| std::fs::rename(from, to))
+}
+
+fn write_all_with(
+    files: &[(&Path, &[u8])],
+    rename: impl Fn(&Path, &Path) -> std::io::Result<()>,
+) -> Result<(), ExportError> {
+    let fail = |path: &Path, reason: String| ExportError::Write {
+        path: path.to_path_buf(),
+        reason,
+    };
+    for (path, _) in files {
+        if path.is_dir() {
+            return Err(fail(path, "it is a directory".into()));
+        }
+        std::fs::create_dir_all(dir_of(path))
+            .map_err(|e| fail(path, format!("cannot create its directory ({e})")))?;
+    }
+    let dirs: BTreeSet<&Path> = files.iter().map(|(p, _)| dir_of(p)).collect();
+    let _locks = dirs
+        .iter()
+        .map(|dir| lock(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (path, _) in files {
+        remove_stale_temps(path);
+    }
+
+    let staged = files
+        .iter()
+        .map(|(path, bytes)| Ok((*path, Temp::write(path, bytes)?)))
+        .collect::<Result<Vec<_>, ExportError>>()?;
+    let kept = files
+        .iter()
+        .map(|(path, _)| Temp::keep_current(path))
+        .collect::<Result<Vec<_>, ExportError>>()?;
+    for (i, (path, temp)) in staged.iter().enumerate() {
+        if let Err(e) = rename(&temp.path, path) {
+            undo(&files[..i], &kept[..i]);
+            return Err(fail(path, e.to_string()));
+        }
+        temp.renamed();
+    }
+    // Each rename touched its directory. When that directory is also one a
+    // glob lists (a depfile prerequisite), the outputs must be newer than
+    // it, or make would rebuild forever.
+    let now = std::time::SystemTime::now();
+    for (path, _) in files {
+        if let Ok(file) = std::fs::File::options().append(true).open(path) {
+            let _ = file.set_modified(now);
+        }
+    }
+    Ok(())
+}
+
+/// Puts back what the first renames replaced (or removes what they added).
+fn undo(files: &[(&Path, &[u8])], kept: &[Option<Temp>]) {
+    for ((path, _), previous) in files.iter().zip(kept) {
+        match previous {
+            Some(previous) => {
+                if std::fs::rename(&previous.path, path).is_ok() {
+                    previous.renamed();
+                }
+            }
+            None => {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// An advisory lock on a directory, held until dropped (`flock`, which
+/// works on directories on Linux and macOS).
+fn lock(dir: &Path) -> Result<Option<std::fs::File>, ExportError> {
+    #[cfg(unix)]
+    {
+        let handle = std::fs::File::open(dir).map_err(|e| ExportError::Write {
+            path: dir.to_path_buf(),
+            reason: format!("cannot lock the directory ({e})"),
+        })?;
+        handle.lock().map_err(|e| ExportError::Write {
+            path: dir.to_path_buf(),
+            reason: format!("cannot lock the directory ({e})"),
+        })?;
+        Ok(Some(handle))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(None)
+    }
+}
+
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    format!(".{name}.memheat-")
+}
+
+/// Removes the temporary files a killed build left beside `path`. Only
+/// called under the directory's lock, so none of them is still in use.
+fn remove_stale_temps(path: &Path) {
+    let prefix = temp_prefix(path);
+    let Ok(entries) = std::fs::read_dir(dir_of(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A temporary file beside an output, registered for the signal handler
+/// and removed when dropped unless it was renamed into place.
+struct Temp {
+    path: PathBuf,
+}
+
+impl Temp {
+    fn register(path: PathBuf) -> Temp {
+        if let Ok(mut temps) = TEMPS.lock() {
+            temps.push(path.clone());
+        }
+        Temp { path }
+    }
+
+    /// The new content, written and synced.
+    fn write(target: &Path, bytes: &[u8]) -> Result<Temp, ExportError> {
+        let fail = |reason: String| ExportError::Write {
+            path: target.to_path_buf(),
+            reason,
+        };
+        let (mut file, path) = tempfile::Builder::new()
+            .prefix(&temp_prefix(target))
+            .tempfile_in(dir_of(target))
+            .map_err(|e| fail(e.to_string()))?
+            .keep()
+            .map_err(|e| fail(e.error.to_string()))?;
+        let temp = Temp::register(path);
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| fail(e.to_string()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // tempfile creates 0600; an output is an ordinary shared file.
+            file.set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(temp)
+    }
+
+    /// A second name for the file `target` is now, if it is one, so that
+    /// replacing it can be undone.
+    fn keep_current(target: &Path) -> Result<Option<Temp>, ExportError> {
+        if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+            return Ok(None);
+        }
+        let name = PathBuf::from(format!("{}old-{}", temp_prefix(target), std::process::id()));
+        let path = dir_of(target).join(name);
+        let _ = std::fs::remove_file(&path);
+        std::fs::hard_link(target, &path)
+            .or_else(|_| std::fs::copy(target, &path).map(|_| ()))
+            .map_err(|e| ExportError::Write {
+                path: target.to_path_buf(),
+                reason: format!("cannot keep the previous file while replacing it ({e})"),
+            })?;
+        Ok(Some(Temp::register(path)))
+    }
+
+    /// The file now has its final name; nothing to remove.
+    fn renamed(&self) {
+        if let Ok(mut temps) = TEMPS.lock() {
+            temps.retain(|t| t != &self.path);
+        }
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let registered = TEMPS
+            .lock()
+            .map(|mut temps| {
+                let before = temps.len();
+                temps.retain(|t| t != &self.path);
+                temps.len() != before
+            })
+            .unwrap_or(true);
+        if registered {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_refuses_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/fig.pdf");
+        write_all(&[(&path, b"one")]).unwrap();
+        write_all(&[(&path, b"two")]).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(entries(&dir.path().join("sub")), ["fig.pdf"]);
+        // The second target is a directory: the first is not replaced either.
+        let files: [(&Path, &[u8]); 2] = [(&path, b"three"), (dir.path(), b"x")];
+        let e = write_all(&files).unwrap_err();
+        assert!(e.to_string().ends_with("it is a directory"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(entries(&dir.path().join("sub")), ["fig.pdf"]);
+    }
+
+    /// The README promised that a failed write leaves the previous outputs;
+    /// with a rename failing after the first succeeded, it did not.
+    #[test]
+    fn a_failed_rename_undoes_the_earlier_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pdf, png, svg) = (
+            dir.path().join("f.pdf"),
+            dir.path().join("f.png"),
+            dir.path().join("f.svg"),
+        );
+        write_all(&[(&pdf, b"old pdf"), (&png, b"old png")]).unwrap();
+        let calls = std::cell::Cell::new(0);
+        let third_fails = |from: &Path, to: &Path| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 3 {
+                Err(std::io::Error::other("disk went away"))
+            } else {
+                std::fs::rename(from, to)
+            }
+        };
+        let files: [(&Path, &[u8]); 3] = [(&pdf, b"new"), (&svg, b"new"), (&png, b"new")];
+        let e = write_all_with(&files, third_fails).unwrap_err();
+        assert!(e.to_string().ends_with("disk went away"), "{e}");
+        assert_eq!(std::fs::read(&pdf).unwrap(), b"old pdf");
+        assert_eq!(std::fs::read(&png).unwrap(), b"old png");
+        assert!(!svg.exists(), "a new output is removed again");
+        assert_eq!(
+            entries(dir.path()),
+            ["f.pdf", "f.png"],
+            "no temporary file is left"
+        );
+    }
+
+    #[test]
+    fn stale_temps_of_a_killed_build_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fig.png");
+        std::fs::write(dir.path().join(".fig.png.memheat-Ab12Cd"), "half").unwrap();
+        std::fs::write(dir.path().join(".other.png.memheat-Ab12Cd"), "not ours").unwrap();
+        write_all(&[(&path, b"png")]).unwrap();
+        assert_eq!(
+            entries(dir.path()),
+            [".other.png.memheat-Ab12Cd", "fig.png"]
+        );
+        let temps = TEMPS.lock().unwrap();
+        assert!(
+            !temps.iter().any(|t| t.starts_with(dir.path())),
+            "{temps:?}"
+        );
+    }
+}

@@ -55,15 +55,25 @@ impl Engine {
         self.book.contains_family(&name.to_lowercase())
     }
 
-    /// The first character of `text` no embedded font can draw; Typst would
-    /// draw it as an empty box without a word.
-    pub fn missing_glyph(&self, text: &str) -> Option<char> {
-        text.chars().filter(|c| !c.is_whitespace()).find(|&c| {
-            !self
-                .fonts
-                .iter()
-                .any(|f| f.info().coverage.contains(c as u32))
-        })
+    /// The characters of `text` that would print as an empty box, each
+    /// once: those no embedded font has (Typst says nothing about them),
+    /// and invisible format characters such as U+200B and U+FEFF.
+    pub fn undrawable(&self, text: &str) -> Vec<char> {
+        let mut found = Vec::new();
+        for c in text.chars().filter(|c| !c.is_whitespace()) {
+            let invisible =
+                matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}');
+            let missing = || {
+                !self
+                    .fonts
+                    .iter()
+                    .any(|f| f.info().coverage.contains(c as u32))
+            };
+            if (invisible || missing()) && !found.contains(&c) {
+                found.push(c);
+            }
+        }
+        found
     }
 
     /// Compiles a figure. `auto_size` says which page dimensions Typst

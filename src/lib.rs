@@ -571,11 +571,33 @@ fn missing_glyphs(table: &Table, engine: &Engine, spec_path: &Path) -> Vec<Warni
     texts
         .into_iter()
         .filter_map(|t| {
-            let c = engine.missing_glyph(t)?;
+            let chars = engine.undrawable(t);
+            let named: Vec<String> = chars
+                .iter()
+                .map(|c| {
+                    if c.is_alphanumeric() || c.is_ascii_punctuation() {
+                        format!("`{c}`")
+                    } else {
+                        format!("U+{:04X}", u32::from(*c))
+                    }
+                })
+                .collect();
+            let (list, verb) = match named.as_slice() {
+                [] => return None,
+                [one] => (one.clone(), "is"),
+                many => (many.join(", "), "are"),
+            };
             Some(Warning::new(
                 spec_path,
                 format!(
-                    "`{c}` in \"{t}\" is in none of the embedded fonts and would print as a box"
+                    "{list} in \"{}\" {verb} in none of the embedded fonts or invisible, and would print as boxes; remove or replace them",
+                    t.chars()
+                        .map(|c| if chars.contains(&c) && !c.is_alphanumeric() {
+                            c.escape_unicode().to_string()
+                        } else {
+                            c.to_string()
+                        })
+                        .collect::<String>()
                 ),
             ))
         })

@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::export::ExportError;
 
@@ -29,7 +30,10 @@ static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// exits with 130 on SIGINT, SIGTERM or SIGHUP. Call once, from the binary.
 pub fn remove_temps_on_signal() {
     let _ = ctrlc::set_handler(|| {
-        if let Ok(temps) = TEMPS.lock() {
+        // Held until the process ends: no thread can create another
+        // temporary file after these are removed.
+        let temps = TEMPS.lock();
+        if let Ok(temps) = &temps {
             for temp in temps.iter() {
                 let _ = std::fs::remove_file(temp);
             }
@@ -167,33 +171,49 @@ struct Temp {
 }
 
 impl Temp {
-    fn register(path: PathBuf) -> Temp {
-        if let Ok(mut temps) = TEMPS.lock() {
-            temps.push(path.clone());
-        }
-        Temp { path }
+    /// Creates the file at `path` with `create` and registers it, both
+    /// under the registry's lock, so that a signal handler (which holds
+    /// the lock until exit) sees every temporary file that exists.
+    fn create<T>(
+        path: PathBuf,
+        create: impl FnOnce(&Path) -> std::io::Result<T>,
+    ) -> std::io::Result<(Temp, T)> {
+        let mut temps = TEMPS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let made = create(&path)?;
+        temps.push(path.clone());
+        Ok((Temp { path }, made))
     }
 
-    /// The new content, written and synced.
+    /// The new content, written and synced. The name is registered before
+    /// the file exists, so a signal never finds a file it does not know.
     fn write(target: &Path, bytes: &[u8]) -> Result<Temp, ExportError> {
+        static COUNT: AtomicU64 = AtomicU64::new(0);
         let fail = |reason: String| ExportError::Write {
             path: target.to_path_buf(),
             reason,
         };
-        let (mut file, path) = tempfile::Builder::new()
-            .prefix(&temp_prefix(target))
-            .tempfile_in(dir_of(target))
-            .map_err(|e| fail(e.to_string()))?
-            .keep()
-            .map_err(|e| fail(e.error.to_string()))?;
-        let temp = Temp::register(path);
+        let name = format!(
+            "{}{}-{}",
+            temp_prefix(target),
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        );
+        let (temp, mut file) = Temp::create(dir_of(target).join(name), |path| {
+            std::fs::File::options()
+                .write(true)
+                .create_new(true)
+                .open(path)
+        })
+        .map_err(|e| fail(e.to_string()))?;
         file.write_all(bytes)
             .and_then(|()| file.sync_all())
             .map_err(|e| fail(e.to_string()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            // tempfile creates 0600; an output is an ordinary shared file.
+            // Whatever the umask: an output is an ordinary shared file.
             file.set_permissions(std::fs::Permissions::from_mode(0o644))
                 .map_err(|e| fail(e.to_string()))?;
         }
@@ -207,15 +227,15 @@ impl Temp {
             return Ok(None);
         }
         let name = PathBuf::from(format!("{}old-{}", temp_prefix(target), std::process::id()));
-        let path = dir_of(target).join(name);
-        let _ = std::fs::remove_file(&path);
-        std::fs::hard_link(target, &path)
-            .or_else(|_| std::fs::copy(target, &path).map(|_| ()))
-            .map_err(|e| ExportError::Write {
-                path: target.to_path_buf(),
-                reason: format!("cannot keep the previous file while replacing it ({e})"),
-            })?;
-        Ok(Some(Temp::register(path)))
+        let (kept, ()) = Temp::create(dir_of(target).join(name), |path| {
+            let _ = std::fs::remove_file(path);
+            std::fs::hard_link(target, path).or_else(|_| std::fs::copy(target, path).map(|_| ()))
+        })
+        .map_err(|e| ExportError::Write {
+            path: target.to_path_buf(),
+            reason: format!("cannot keep the previous file while replacing it ({e})"),
+        })?;
+        Ok(Some(kept))
     }
 
     /// The file now has its final name; nothing to remove.

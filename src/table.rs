@@ -381,14 +381,10 @@ fn check_metrics(spec: &Spec, sweep: &Sweep) -> Result<(), KeyError> {
         if known.contains(t.metric.as_str()) {
             continue;
         }
-        let closest = known
-            .iter()
-            .map(|k| (strsim::jaro_winkler(k, &t.metric), *k))
-            .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, k)| format!("did you mean `{k}`? "))
-            .unwrap_or_default();
         let list: Vec<&str> = known.iter().copied().collect();
+        let closest = crate::spec::closest(&t.metric, &list)
+            .map(|k| format!("did you mean `{k}`? "))
+            .unwrap_or_default();
         return Err(KeyError::new(
             &[
                 Key::Field("thresholds"),

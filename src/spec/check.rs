@@ -145,10 +145,13 @@ impl Spec {
             return Err(KeyError::new(
                 &[F("color"), F("map")],
                 format!("unknown colour map `{name}`"),
-                Some(format!(
-                    "use one of {}, or a list of colours",
-                    crate::colormap::NAMES.join(", ")
-                )),
+                Some(match super::closest(name, crate::colormap::NAMES) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!(
+                        "use one of {}, or a list of colours",
+                        crate::colormap::NAMES.join(", ")
+                    ),
+                }),
             ));
         }
         for (i, t) in self.thresholds.iter().enumerate() {

@@ -52,18 +52,29 @@ pub(super) fn parse_key_path(path: &str) -> Option<Vec<Key<'_>>> {
 
 /// For "unknown field `titel`, expected one of `title`, ...": did you mean.
 pub(super) fn suggest_key(message: &str) -> Option<String> {
-    let rest = message.split("unknown field `").nth(1)?;
+    let rest = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|head| message.split(head).nth(1))?;
     let (unknown, expected) = rest.split_once('`')?;
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    let best = candidates
+    Some(match closest(unknown, &candidates) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!("valid values here: {}", candidates.join(", ")),
+    })
+}
+
+/// The candidate a typo most likely meant, if any is close enough.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let (distance, best) = candidates
         .iter()
-        .map(|c| (strsim::damerau_levenshtein(unknown, c), *c))
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
         .min()?;
-    if best.0 <= 3.max(unknown.len() / 3) {
-        Some(format!("did you mean `{}`?", best.1))
-    } else {
-        Some(format!("valid keys here: {}", candidates.join(", ")))
-    }
+    (distance <= 1.max(word.chars().count() / 3)).then_some(best)
 }
 
 /// Widens a serde_yaml position to the token there, for a readable label.
@@ -151,6 +162,19 @@ pub fn locate(text: &str, keys: &[Key]) -> Option<Range<usize>> {
                 }
             }
         }
+        if hit.is_none() {
+            // Flow style: `output: {dpi: 0}` or `formats: [pdf, pdf]`.
+            let span = match key {
+                Key::Field(name) => flow_field(text, window.clone(), name),
+                Key::Index(n) => flow_item(text, window.clone(), *n),
+            };
+            if let Some(span) = span {
+                found = Some(span.clone());
+                window = span;
+                min_indent = 0;
+                continue;
+            }
+        }
         let (span, after_line, indent) = hit?;
         found = Some(span.clone());
         // A nested key is on the following, more indented lines, or later on
@@ -161,6 +185,63 @@ pub fn locate(text: &str, keys: &[Key]) -> Option<Range<usize>> {
         min_indent = indent;
     }
     found
+}
+
+/// The value of `name:` in a flow mapping (`{a: 1, name: value}`) within
+/// `window`.
+fn flow_field(text: &str, window: Range<usize>, name: &str) -> Option<Range<usize>> {
+    let region = &text[window.clone()];
+    region.match_indices(name).find_map(|(i, _)| {
+        let opens = region[..i].trim_end().ends_with(['{', ',']);
+        let rest = &region[i + name.len()..];
+        let after_colon = rest.trim_start().strip_prefix(':')?;
+        if !opens || !after_colon.starts_with([' ', '\t', '\n']) && !after_colon.is_empty() {
+            return None;
+        }
+        let value_at = region.len() - after_colon.trim_start().len();
+        let end = value_at + flow_value_len(&region[value_at..]);
+        Some(window.start + value_at..window.start + end)
+    })
+}
+
+/// Item `n` of a flow sequence (`[a, b, c]`) that `window` holds.
+fn flow_item(text: &str, window: Range<usize>, n: usize) -> Option<Range<usize>> {
+    let region = &text[window.clone()];
+    let open = region.find('[')?;
+    let mut at = open + 1;
+    for i in 0.. {
+        let item = &region[at..];
+        let start = at + (item.len() - item.trim_start().len());
+        let len = flow_value_len(&region[start..]);
+        if i == n {
+            return (len > 0).then(|| window.start + start..window.start + start + len);
+        }
+        at = start + len;
+        if !region[at..].starts_with(',') {
+            return None;
+        }
+        at += 1;
+    }
+    None
+}
+
+/// Length of a flow value: up to the `,`, `}` or `]` that ends it, past
+/// nested brackets and quotes, without trailing spaces.
+fn flow_value_len(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut quote = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') if depth > 0 => depth -= 1,
+            (None, ',' | ']' | '}' | '\n') if depth == 0 => return text[..i].trim_end().len(),
+            _ => {}
+        }
+    }
+    text.trim_end().len()
 }
 
 /// End of the block that starts after `from`: the first non-blank line
@@ -200,6 +281,27 @@ mod tests {
             Some("4")
         );
         assert_eq!(at(&[Key::Field("zz")]), None);
+    }
+
+    #[test]
+    fn locate_reads_flow_style() {
+        let src = "output: {path: out/fig, dpi: 0, formats: [pdf, 'p,df']}\nstyle:\n  gap: {x: [1, {y: 2}]}\n";
+        let at = |keys: &[Key]| locate(src, keys).map(|r| &src[r]);
+        assert_eq!(at(&[Key::Field("output"), Key::Field("dpi")]), Some("0"));
+        assert_eq!(
+            at(&[Key::Field("output"), Key::Field("formats"), Key::Index(1)]),
+            Some("'p,df'")
+        );
+        assert_eq!(
+            at(&[
+                Key::Field("style"),
+                Key::Field("gap"),
+                Key::Field("x"),
+                Key::Index(1),
+                Key::Field("y")
+            ]),
+            Some("2")
+        );
     }
 
     proptest! {

@@ -48,7 +48,7 @@ fn aliases(text: &str) -> impl Iterator<Item = usize> + '_ {
     })
 }
 pub use error::{KeyError, SpecError, SpecSource};
-pub use locate::{Key, line_col};
+pub use locate::{Key, closest, line_col};
 pub use schema::*;
 pub use values::*;
 

@@ -43,18 +43,24 @@ pub struct Spec {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Inputs {
     /// Globs for trace files, relative to the spec's directory.
+    #[serde(deserialize_with = "not_null")]
     pub traces: OneOrMany,
     /// Must match the whole file name; named captures become run fields.
     #[serde(default = "default_filename")]
+    #[serde(deserialize_with = "not_null")]
     pub filename: Pattern,
     #[serde(default = "default_rank")]
+    #[serde(deserialize_with = "not_null")]
     pub rank: String,
     #[serde(default = "default_actual")]
+    #[serde(deserialize_with = "not_null")]
     pub actual: String,
     #[serde(default = "default_theory")]
+    #[serde(deserialize_with = "not_null")]
     pub theory: String,
     /// Field that orders re-runs of one config: the largest number wins.
     #[serde(default = "default_newest_by")]
+    #[serde(deserialize_with = "not_null")]
     pub newest_by: String,
     #[serde(default)]
     pub logs: Option<Logs>,
@@ -64,11 +70,14 @@ pub struct Inputs {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Logs {
     #[serde(default)]
+    #[serde(deserialize_with = "not_null")]
     pub success: OneOrMany,
     #[serde(default)]
+    #[serde(deserialize_with = "not_null")]
     pub failure: OneOrMany,
     /// A config line; named captures must include the axis fields.
     #[serde(default = "default_log_line")]
+    #[serde(deserialize_with = "not_null")]
     pub line: Pattern,
 }
 
@@ -77,12 +86,15 @@ pub struct Logs {
 pub struct Units {
     /// Unit of the numbers in the trace files ("MB" in tracer field names is MiB).
     #[serde(default = "default_input_unit")]
+    #[serde(deserialize_with = "not_null")]
     pub input: Unit,
     /// Unit that values, ranges and thresholds in this spec are written in.
     #[serde(default = "default_display_unit")]
+    #[serde(deserialize_with = "not_null")]
     pub display: Unit,
     /// What the figure prints after a value.
     #[serde(default = "default_unit_label")]
+    #[serde(deserialize_with = "not_null")]
     pub label: String,
 }
 
@@ -154,6 +166,7 @@ impl Axis {
 pub struct ColorSpec {
     /// A map name or a list of colour stops, low to high.
     #[serde(default)]
+    #[serde(deserialize_with = "not_null")]
     pub map: ColorMapSpec,
     /// Value range in display units; values outside clip to the end colours.
     #[serde(default = "default_range")]
@@ -182,6 +195,7 @@ impl Default for ColorSpec {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Threshold {
     /// `theory`, `actual`, or another numeric trace field (display units).
+    #[serde(deserialize_with = "not_null")]
     pub metric: String,
     /// Exactly one comparison: above (>), at-least (>=), below (<), at-most (<=).
     pub above: Option<f64>,
@@ -191,6 +205,7 @@ pub struct Threshold {
     #[serde(default)]
     pub mark: Mark,
     #[serde(default = "default_hatch_color")]
+    #[serde(deserialize_with = "not_null")]
     pub color: Color,
     /// Legend text; defaults to the rule, e.g. `Theory > 80 GB`.
     pub label: Option<String>,
@@ -218,6 +233,7 @@ impl Threshold {
 pub struct Cells {
     /// Lines of a measured cell, each a minijinja template over the run's fields.
     #[serde(default = "default_cell_text")]
+    #[serde(deserialize_with = "strings_not_null")]
     pub text: Vec<String>,
     /// Digits after the point for `{{ x|fixed }}` without an argument.
     #[serde(default = "default_decimals")]
@@ -247,6 +263,7 @@ impl Default for Cells {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct StateStyle {
     #[serde(default)]
+    #[serde(deserialize_with = "not_null")]
     pub text: String,
     /// `none` leaves the cell unfilled.
     pub fill: Option<Color>,
@@ -258,8 +275,10 @@ pub struct StateStyle {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Style {
     #[serde(default = "default_font")]
+    #[serde(deserialize_with = "not_null")]
     pub font: String,
     #[serde(default = "default_font_size")]
+    #[serde(deserialize_with = "not_null")]
     pub font_size: Length,
     pub title_font_size: Option<Length>,
     pub cell_font_size: Option<Length>,
@@ -269,8 +288,10 @@ pub struct Style {
     /// Height as a fraction of the width (needs `width`).
     pub aspect: Option<f64>,
     #[serde(default = "default_gap")]
+    #[serde(deserialize_with = "not_null")]
     pub gap: Length,
     #[serde(default = "default_gap_color")]
+    #[serde(deserialize_with = "not_null")]
     pub gap_color: Color,
     #[serde(default = "default_true")]
     pub legend: bool,

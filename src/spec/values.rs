@@ -2,9 +2,38 @@
 //! them so that a bad one is reported at its line.
 
 use regex::Regex;
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
 use crate::colormap::Color;
+
+const NULL: &str =
+    "null (`~`) is not a value for this key: write one, or remove the key to get its default";
+
+/// For keys that need a value: serde_yaml would read a plain `~` as the
+/// string "~" (cells printed `67.0~`, a field called "null" was read).
+/// Keys that are optional take null as "none" instead.
+pub(super) fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<T, D::Error> {
+    Option::<T>::deserialize(d)?.ok_or_else(|| D::Error::custom(NULL))
+}
+
+/// A list of strings none of which is null.
+pub(super) fn strings_not_null<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Vec::<Option<String>>::deserialize(d)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.ok_or_else(|| {
+                D::Error::custom(format!(
+                    "item {} is null (`~`); write a text, or `\"\"` for none",
+                    i + 1
+                ))
+            })
+        })
+        .collect()
+}
 
 /// A YAML value that may be one string or a list of them.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -12,7 +41,7 @@ use crate::colormap::Color;
 pub struct OneOrMany(pub Vec<String>);
 
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a glob, or a list of globs")]
 enum OneOrManyRaw {
     One(String),
     Many(Vec<String>),
@@ -116,7 +145,7 @@ pub fn canonical(value: &str) -> String {
 pub struct ScalarText(pub String);
 
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a number or a text")]
 enum ScalarRaw {
     Int(i64),
     Float(f64),
@@ -134,7 +163,10 @@ impl From<ScalarRaw> for ScalarText {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a colour map name, or a list of colours"
+)]
 pub enum ColorMapSpec {
     Name(String),
     Stops(Vec<Color>),
@@ -207,7 +239,7 @@ impl Comparison {
 pub struct Length(pub f64);
 
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a length with a unit, e.g. `3.3in`")]
 enum LengthRaw {
     Number(f64),
     Text(String),
@@ -217,6 +249,9 @@ impl TryFrom<LengthRaw> for Length {
     type Error = String;
     fn try_from(raw: LengthRaw) -> Result<Self, String> {
         match raw {
+            LengthRaw::Number(n) if !n.is_finite() => Err(format!(
+                "length `{n}` is not a number: write one with a unit, e.g. `3.3in`"
+            )),
             LengthRaw::Number(n) => Err(format!(
                 "length `{n}` has no unit: write e.g. `{n}pt`, `{n}in`, `{n}mm` or `{n}cm`"
             )),

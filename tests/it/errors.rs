@@ -642,6 +642,68 @@ fn r8_a_symlink_loop_under_a_double_star_glob_ends() {
     );
 }
 
+/// r8: YAML null became the text "~" (`67.0~`, a field named "null"), and
+/// a wrong shape named serde's internal enums (`OneOrManyRaw`).
+#[test]
+fn r8_null_and_wrong_shapes_say_what_the_key_takes() {
+    let null =
+        "null (`~`) is not a value for this key: write one, or remove the key to get its default";
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\nunits:\n  label: ~\n",
+        &format!("error: units: {null}\n  ┌─ spec.yaml:4:10\n"),
+    );
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\n  theory: ~\n",
+        &format!("error: inputs: {null}\n  ┌─ spec.yaml:3:11\n"),
+    );
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\ncells:\n  text:\n    - ~\n",
+        "error: cells: item 1 is null (`~`); write a text, or `\"\"` for none\n",
+    );
+    spec_error_starting(
+        "inputs:\n  traces: {a: 1}\n",
+        "error: inputs: expected a glob, or a list of globs\n",
+    );
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\ncolor:\n  map: {a: 1}\n",
+        "error: color: expected a colour map name, or a list of colours\n",
+    );
+}
+
+/// r8: errors in flow style (`{dpi: 0}`) lost their line and snippet;
+/// values get "did you mean" as keys do; `.nan` is not hinted as `NaNpt`.
+#[test]
+fn r8_flow_style_errors_point_at_the_value() {
+    assert_eq!(
+        spec_error("inputs: {traces: traces/*.json}\noutput: {path: out/fig, dpi: 0}\n"),
+        "error: DPI 0 is out of range
+  ┌─ spec.yaml:2:30
+  │
+2 │ output: {path: out/fig, dpi: 0}
+  │                              ^
+  │
+  = hint: use 10 to 2400 (300 for print, 600 for line art)
+
+"
+    );
+    spec_error_starting(
+        "inputs: {traces: traces/*.json}\ncolor: {map: redz}\n",
+        "error: unknown colour map `redz`\n  ┌─ spec.yaml:2:14\n",
+    );
+    assert!(
+        spec_error("inputs: {traces: traces/*.json}\ncolor: {map: redz}\n")
+            .contains("= hint: did you mean `reds`?"),
+    );
+    spec_error_starting(
+        "inputs: {traces: traces/*.json}\noutput: {formats: [pdf, png, pdf]}\n",
+        "error: `pdf` is listed twice\n  ┌─ spec.yaml:2:30\n",
+    );
+    spec_error_starting(
+        "inputs: {traces: traces/*.json}\nstyle: {width: .nan}\n",
+        "error: style: length `NaN` is not a number: write one with a unit, e.g. `3.3in`",
+    );
+}
+
 /// r8: a spec saved with a byte-order mark parses.
 #[test]
 fn r8_a_byte_order_mark_is_accepted() {
@@ -913,12 +975,15 @@ fn example_with_one_trace_corrupted_at_random_never_panics() {
 fn characters_no_embedded_font_has_are_reported() {
     let f = Fixture::new();
     good(&f);
-    f.write("spec.yaml", format!("{SPEC}title: 'GPU 内存 ✓'\n"));
+    f.write(
+        "spec.yaml",
+        format!("{SPEC}title: 'GPU 内存 ✓ 8\u{200b}0'\n"),
+    );
     let built = f.build().unwrap();
     assert_eq!(
         warnings(&built),
         [format!(
-            "{}: `内` in \"GPU 内存 ✓\" is in none of the embedded fonts and would print as a box",
+            "{}: `内`, `存`, U+200B in \"GPU 内存 ✓ 8\\u{{200b}}0\" are in none of the embedded fonts or invisible, and would print as boxes; remove or replace them",
             f.path("spec.yaml").display()
         )]
     );

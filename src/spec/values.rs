@@ -252,9 +252,17 @@ impl TryFrom<LengthRaw> for Length {
             LengthRaw::Number(n) if !n.is_finite() => Err(format!(
                 "length `{n}` is not a number: write one with a unit, e.g. `3.3in`"
             )),
-            LengthRaw::Number(n) => Err(format!(
-                "length `{n}` has no unit: write e.g. `{n}pt`, `{n}in`, `{n}mm` or `{n}cm`"
-            )),
+            LengthRaw::Number(n) => {
+                // 1e308 would print with 308 digits.
+                let n = if n.abs() < 1e15 {
+                    n.to_string()
+                } else {
+                    format!("{n:e}")
+                };
+                Err(format!(
+                    "length `{n}` has no unit: write e.g. `{n}pt`, `{n}in`, `{n}mm` or `{n}cm`"
+                ))
+            }
             LengthRaw::Text(s) => Length::parse(&s),
         }
     }

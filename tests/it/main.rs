@@ -3,5 +3,6 @@
 mod build;
 mod cli;
 mod errors;
+mod fuzz;
 mod util;
 mod workflow;

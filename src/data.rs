@@ -91,6 +91,9 @@ pub struct Sweep {
     pub warnings: Vec<Warning>,
     /// Every file read, sorted: the build's dependencies.
     pub inputs: Vec<PathBuf>,
+    /// How many files the trace globs matched (named as the pattern wants
+    /// or not).
+    pub matched_traces: usize,
     /// Every directory a glob listed, sorted: a file added to or removed
     /// from one changes its mtime, which is how make notices a new trace.
     pub dirs: Vec<PathBuf>,
@@ -123,6 +126,7 @@ fn load_into(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError
         sweep.runs.extend(run);
         sweep.warnings.extend(warnings);
     }
+    sweep.matched_traces = trace_paths.len();
     sweep.inputs.extend(trace_paths);
     if let Some(logs) = &spec.inputs.logs {
         load_logs(logs, base, sweep)?;

@@ -222,7 +222,7 @@ pub fn load(
     warnings.extend(table_warnings);
     warnings.extend(missing_glyphs(&table, engine, spec_path));
     let warnings = sorted(warnings);
-    if let Err(e) = check_has_data(&table, spec_path, sweep.runs.len()) {
+    if let Err(e) = check_has_data(&table, spec_path, &sweep) {
         return Err(fail(e, warnings, &deps));
     }
     Ok(Model {
@@ -528,22 +528,50 @@ fn read_spec(path: &Path) -> Result<SpecSource, Error> {
 }
 
 /// A figure without a single measured cell is a broken input, not a figure.
-fn check_has_data(table: &Table, spec_path: &Path, traces: usize) -> Result<(), Error> {
-    let measured = table
-        .rows
-        .iter()
-        .flatten()
-        .filter(|c| c.state == CellState::Measured)
-        .count();
-    if measured == 0 {
-        return Err(Error::NoData {
-            spec: spec_path.to_path_buf(),
-            detail: format!(
-                "none of the {traces} trace file(s) gave a value; see the warnings above"
-            ),
-        });
+fn check_has_data(table: &Table, spec_path: &Path, sweep: &data::Sweep) -> Result<(), Error> {
+    let count = |state: CellState| {
+        table
+            .rows
+            .iter()
+            .flatten()
+            .filter(|c| c.state == state)
+            .count()
+    };
+    if count(CellState::Measured) > 0 {
+        return Ok(());
     }
-    Ok(())
+    // Say what actually happened, not a guess.
+    let detail = if sweep.runs.is_empty() {
+        format!(
+            "the glob matched {} file(s), and `inputs.filename` matches none of their names",
+            sweep.matched_traces
+        )
+    } else {
+        let mut parts = Vec::new();
+        for (state, what) in [
+            (CellState::Failed, "failed"),
+            (CellState::Invalid, "have no usable trace"),
+            (CellState::Missing, "are missing"),
+        ] {
+            let n = count(state);
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        if parts.is_empty() {
+            "no config is on both axes' `values`".to_string()
+        } else {
+            format!(
+                "of {} configs, {}",
+                table.rows.iter().flatten().count(),
+                parts.join(", ")
+            )
+        }
+    };
+    Err(Error::NoData {
+        spec: spec_path.to_path_buf(),
+        detail: format!("{detail}; the warnings above say why"),
+    })
 }
 
 /// Typst draws a character no font has as an empty box, silently.

@@ -833,14 +833,30 @@ fn warnings_print_once_sorted_and_identically_on_rerun() {
     assert_eq!(lines.len(), 2);
 }
 
+/// r8: the message said "none of the 0 trace file(s) gave a value; see
+/// the warnings above" with no warnings printed; now the warnings come
+/// first and the message says what happened.
 #[test]
 fn no_usable_data_at_all_is_an_error() {
     let f = Fixture::new();
     f.trace(1, 1, 1, "{}");
+    f.write("logs/failed.log", "Config 1: TP=2, PP=2 - FAILED\n");
+    let (code, _, stderr) = f.run(&["spec.yaml"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        format!(
+            "warning: traces/{}: the trace is empty (`{{}}`); the cell shows no data\n\
+             error: spec.yaml: no usable data: of 4 configs, 1 failed, 1 have no usable trace, 2 are missing; the warnings above say why\n",
+            Fixture::trace_name(1, 1, 1)
+        )
+    );
+    f.write("traces/other.json", "{}");
+    std::fs::remove_file(f.path(&format!("traces/{}", Fixture::trace_name(1, 1, 1)))).unwrap();
     let (code, _, stderr) = f.run(&["spec.yaml"]);
     assert_eq!(code, 1);
     assert!(
-        stderr.ends_with("error: spec.yaml: no usable data: none of the 1 trace file(s) gave a value; see the warnings above\n"),
+        stderr.ends_with("error: spec.yaml: no usable data: the glob matched 1 file(s), and `inputs.filename` matches none of their names; the warnings above say why\n"),
         "{stderr}"
     );
 }

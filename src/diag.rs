@@ -104,13 +104,18 @@ fn plain(message: String, hints: Vec<String>, file: Option<String>) -> Record {
 
 fn error_records(e: &Error) -> Vec<Record> {
     match e {
-        Error::Spec(e) => vec![located(
-            &shown(&e.path),
-            &e.source_text,
-            e.span.clone(),
-            &e.message,
-            e.hint.iter().cloned().collect(),
-        )],
+        Error::Spec(e) => std::iter::once(e)
+            .chain(&e.also)
+            .map(|e| {
+                located(
+                    &shown(&e.path),
+                    &e.source_text,
+                    e.span.clone(),
+                    &e.message,
+                    e.hint.iter().cloned().collect(),
+                )
+            })
+            .collect(),
         Error::Template(t) => {
             let (name, hint) = match &t.path {
                 Some(p) => (

@@ -14,12 +14,14 @@ pub const MAX_GAP_PT: f64 = 20.0;
 
 impl Spec {
     /// Checks that need more than one value at a time.
-    pub(super) fn check(&self) -> Result<(), KeyError> {
+    /// Every problem found, not only the first, so one run reports them all.
+    pub(super) fn check(&self) -> Result<(), Vec<KeyError>> {
+        let mut errors = Vec::new();
         use Key::Field as F;
         let x = self.axes.x.field(&X_DEFAULTS);
         let y = self.axes.y.field(&Y_DEFAULTS);
         if x == y {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("axes"), F("y"), F("field")],
                 format!("both axes use the field `{x}`"),
                 Some("give x and y different fields, e.g. x: pp, y: tp".into()),
@@ -32,7 +34,7 @@ impl Spec {
         for (keys, pattern) in patterns {
             for field in [x, y] {
                 if !pattern.has_capture(field) {
-                    return Err(KeyError::new(
+                    errors.push(KeyError::new(
                         &keys,
                         format!("pattern has no capture named `{field}`, which an axis needs"),
                         Some(format!("add a named group such as `(?P<{field}>\\d+)`")),
@@ -41,7 +43,7 @@ impl Spec {
             }
         }
         if self.inputs.traces.0.is_empty() {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("inputs"), F("traces")],
                 "no trace globs given",
                 Some("list at least one glob, e.g. `traces: ../runs/*.json`".into()),
@@ -51,7 +53,7 @@ impl Spec {
             && logs.success.0.is_empty()
             && logs.failure.0.is_empty()
         {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("inputs"), F("logs")],
                 "`logs` lists neither a success nor a failure log",
                 Some("add `success:` and/or `failure:` globs, or remove `logs`".into()),
@@ -60,18 +62,19 @@ impl Spec {
         for (axis, spec) in [("x", &self.axes.x), ("y", &self.axes.y)] {
             let Some(values) = &spec.values else { continue };
             if values.len() > MAX_ITEMS {
-                return Err(KeyError::new(
+                errors.push(KeyError::new(
                     &[F("axes"), F(axis), F("values")],
                     format!("{} axis values is too many", values.len()),
                     Some(format!("list at most {MAX_ITEMS}")),
                 ));
+                continue;
             }
             for (i, v) in values.iter().enumerate() {
                 if values[..i]
                     .iter()
                     .any(|w| canonical(&w.0) == canonical(&v.0))
                 {
-                    return Err(KeyError::new(
+                    errors.push(KeyError::new(
                         &[F("axes"), F(axis), F("values"), Key::Index(i)],
                         format!("axis value `{}` is listed twice", v.0),
                         Some("list each value once; `8` and `08` are the same value".into()),
@@ -101,7 +104,7 @@ impl Spec {
         for (keys, text) in texts.into_iter().chain(cell_texts) {
             let chars = text.map_or(0, |t| t.chars().count());
             if chars > MAX_TEXT {
-                return Err(KeyError::new(
+                errors.push(KeyError::new(
                     &keys,
                     format!("text of {chars} characters is too long"),
                     Some(format!("use at most {MAX_TEXT} characters")),
@@ -109,22 +112,23 @@ impl Spec {
             }
         }
         if self.thresholds.len() > MAX_ITEMS {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("thresholds")],
                 format!("{} thresholds is too many", self.thresholds.len()),
                 Some(format!("use at most {MAX_ITEMS}")),
             ));
+            return Err(errors);
         }
         let [lo, hi] = self.color.range;
         if !(lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite()) {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("color"), F("range")],
                 format!("colour range [{lo:?}, {hi:?}] is empty or not finite"),
                 Some("write it as [low, high] with low < high".into()),
             ));
         }
         if !(2..=20).contains(&self.color.ticks) {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("color"), F("ticks")],
                 format!("{} colorbar ticks is out of range", self.color.ticks),
                 Some("use 2 to 20 ticks".into()),
@@ -133,7 +137,7 @@ impl Spec {
         if let ColorMapSpec::Stops(stops) = &self.color.map
             && stops.len() < 2
         {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("color"), F("map")],
                 "a colour map needs at least two stops",
                 None,
@@ -142,7 +146,7 @@ impl Spec {
         if let ColorMapSpec::Name(name) = &self.color.map
             && crate::colormap::named(name).is_none()
         {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("color"), F("map")],
                 format!("unknown colour map `{name}`"),
                 Some(match super::closest(name, crate::colormap::NAMES) {
@@ -156,15 +160,16 @@ impl Spec {
         }
         for (i, t) in self.thresholds.iter().enumerate() {
             let Some(comparison) = t.comparison() else {
-                return Err(KeyError::new(
+                errors.push(KeyError::new(
                     &[F("thresholds"), Key::Index(i)],
                     "a threshold needs exactly one of `above`, `at-least`, `below`, `at-most`",
                     Some("e.g. `above: 80` marks cells whose value is > 80".into()),
                 ));
+                continue;
             };
             let (symbol, value) = comparison.symbol();
             if !value.is_finite() {
-                return Err(KeyError::new(
+                errors.push(KeyError::new(
                     &[F("thresholds"), Key::Index(i), F(comparison.key())],
                     format!("threshold `{symbol} {value}` is not a finite number"),
                     Some("give a number in display units, e.g. `above: 80`".into()),
@@ -172,14 +177,14 @@ impl Spec {
             }
         }
         if self.cells.decimals > 6 {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("cells"), F("decimals")],
                 format!("{} decimals is too many", self.cells.decimals),
                 Some("use 0 to 6".into()),
             ));
         }
         if !DPI_RANGE.contains(&self.output.dpi) {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("output"), F("dpi")],
                 format!("DPI {} is out of range", self.output.dpi),
                 Some(format!(
@@ -190,7 +195,7 @@ impl Spec {
             ));
         }
         if self.output.formats.is_empty() {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("output"), F("formats")],
                 "no output formats",
                 Some("use any of [pdf, png, svg, typ]".into()),
@@ -198,7 +203,7 @@ impl Spec {
         }
         for (i, format) in self.output.formats.iter().enumerate() {
             if self.output.formats[..i].contains(format) {
-                return Err(KeyError::new(
+                errors.push(KeyError::new(
                     &[F("output"), F("formats"), Key::Index(i)],
                     format!("`{}` is listed twice", format.extension()),
                     Some("list each format once".into()),
@@ -207,14 +212,14 @@ impl Spec {
         }
         if let Some(aspect) = self.style.aspect {
             if self.style.width.is_none() || self.style.height.is_some() {
-                return Err(KeyError::new(
+                errors.push(KeyError::new(
                     &[F("style"), F("aspect")],
                     "`aspect` needs `width` and no `height`",
                     Some("set `width`, then `aspect: 0.4` makes the height 0.4 × width".into()),
                 ));
             }
             if !(aspect.is_finite() && (0.05..=5.0).contains(&aspect)) {
-                return Err(KeyError::new(
+                errors.push(KeyError::new(
                     &[F("style"), F("aspect")],
                     format!("aspect {aspect} is out of range"),
                     Some("use a height:width ratio between 0.05 and 5".into()),
@@ -222,7 +227,7 @@ impl Spec {
             }
         }
         if self.style.gap.0 > MAX_GAP_PT {
-            return Err(KeyError::new(
+            errors.push(KeyError::new(
                 &[F("style"), F("gap")],
                 format!("gap {:.1}pt is out of range", self.style.gap.0),
                 Some(format!("use at most {MAX_GAP_PT}pt")),
@@ -244,14 +249,18 @@ impl Spec {
             if let Some(Length(pt)) = value
                 && !limit.contains(&pt)
             {
-                return Err(KeyError::new(
+                errors.push(KeyError::new(
                     &[F("style"), F(key)],
                     format!("{key} {pt:.1}pt is out of range"),
                     Some(format!("use {}pt to {}pt", limit.start(), limit.end())),
                 ));
             }
         }
-        Ok(())
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// Width and height of the figure in points, where fixed.

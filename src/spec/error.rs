@@ -17,6 +17,8 @@ pub struct SpecError {
     pub span: Option<Range<usize>>,
     pub message: String,
     pub hint: Option<String>,
+    /// Further problems found in the same check, reported in one run.
+    pub also: Vec<SpecError>,
 }
 
 impl fmt::Display for SpecError {
@@ -26,7 +28,11 @@ impl fmt::Display for SpecError {
             let (line, col) = line_col(&self.source_text, span.start);
             write!(f, ":{line}:{col}")?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", self.message)?;
+        if !self.also.is_empty() {
+            write!(f, " (and {} more)", self.also.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -71,6 +77,7 @@ impl SpecSource {
             span: locate(&self.text, &e.keys),
             message: e.message,
             hint: e.hint,
+            also: vec![],
         }
     }
 
@@ -106,5 +113,6 @@ pub(super) fn yaml_error(source: &SpecSource, e: &serde_yaml::Error) -> SpecErro
         span,
         message,
         hint,
+        also: vec![],
     }
 }

@@ -69,11 +69,17 @@ pub fn parse(source: &SpecSource) -> Result<Spec, SpecError> {
             span: Some(at..at + 1),
             message: format!("more than {MAX_ALIASES} YAML aliases (`*name`)"),
             hint: Some("write the values out instead of aliasing them".into()),
+            also: vec![],
         });
     }
     let spec: Spec =
         serde_yaml::from_str(&source.text).map_err(|e| error::yaml_error(source, &e))?;
-    spec.check().map_err(|e| source.error(e))?;
+    spec.check().map_err(|errors| {
+        let mut located = errors.into_iter().map(|e| source.error(e));
+        let mut first = located.next().expect("check fails with at least one error");
+        first.also = located.collect();
+        first
+    })?;
     Ok(spec)
 }
 

@@ -704,6 +704,26 @@ fn r8_flow_style_errors_point_at_the_value() {
     );
 }
 
+/// r8: a spec with three mistakes took three runs to fix.
+#[test]
+fn r8_every_check_error_is_reported_in_one_run() {
+    let stderr = spec_error(
+        "inputs:\n  traces: traces/*.json\ncolor:\n  ticks: 50\n  map: redz\noutput:\n  dpi: 0\n",
+    );
+    let heads: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "error: 50 colorbar ticks is out of range",
+            "error: unknown colour map `redz`",
+            "error: DPI 0 is out of range",
+        ]
+    );
+}
+
 /// r8: a spec saved with a byte-order mark parses.
 #[test]
 fn r8_a_byte_order_mark_is_accepted() {

@@ -104,7 +104,7 @@ fn plain(message: String, hints: Vec<String>, file: Option<String>) -> Record {
 
 fn error_records(e: &Error) -> Vec<Record> {
     match e {
-        Error::Spec(e) => std::iter::once(e)
+        Error::Spec(e) => std::iter::once(e.as_ref())
             .chain(&e.also)
             .map(|e| {
                 located(

@@ -55,7 +55,7 @@ pub enum Error {
         error: std::io::Error,
     },
     #[error(transparent)]
-    Spec(#[from] SpecError),
+    Spec(#[from] Box<SpecError>),
     #[error("{}: no usable data: {detail}", spec.display())]
     NoData { spec: PathBuf, detail: String },
     #[error(transparent)]
@@ -82,6 +82,12 @@ pub const MAX_PAGE_PT: f64 = 14_400.0;
 pub const MAX_PNG_PIXELS: f64 = 200e6;
 /// Cell text is not shrunk below this to fit a fixed size.
 pub const MIN_TEXT_PT: f64 = 4.0;
+
+impl From<SpecError> for Error {
+    fn from(e: SpecError) -> Self {
+        Error::Spec(Box::new(e))
+    }
+}
 
 /// A stage that failed, with what it had found by then: the warnings to
 /// print before the error, and the files a depfile or watcher needs.
@@ -412,7 +418,9 @@ fn targets(
         (None, None) => (source.path.with_extension(""), None),
     };
     let base = paths::output_base(&base).map_err(|(message, hint)| match keys {
-        Some(keys) => Error::Spec(source.error(KeyError::new(&keys, message, Some(hint)))),
+        Some(keys) => source
+            .error(KeyError::new(&keys, message, Some(hint)))
+            .into(),
         None => Error::Export(ExportError::BadOutput { message, hint }),
     })?;
     Ok(spec

@@ -61,24 +61,24 @@ pub const MAX_ALIASES: usize = 16;
 pub const MAX_SPEC_BYTES: u64 = 1 << 20;
 
 /// Parses and checks a spec; nothing else is read here.
-pub fn parse(source: &SpecSource) -> Result<Spec, SpecError> {
+pub fn parse(source: &SpecSource) -> Result<Spec, Box<SpecError>> {
     if let Some(at) = aliases(&source.text).nth(MAX_ALIASES) {
-        return Err(SpecError {
+        return Err(Box::new(SpecError {
             path: source.path.clone(),
             source_text: source.text.clone(),
             span: Some(at..at + 1),
             message: format!("more than {MAX_ALIASES} YAML aliases (`*name`)"),
             hint: Some("write the values out instead of aliasing them".into()),
             also: vec![],
-        });
+        }));
     }
     let spec: Spec =
-        serde_yaml::from_str(&source.text).map_err(|e| error::yaml_error(source, &e))?;
+        serde_yaml::from_str(&source.text).map_err(|e| Box::new(error::yaml_error(source, &e)))?;
     spec.check().map_err(|errors| {
         let mut located = errors.into_iter().map(|e| source.error(e));
         let mut first = located.next().expect("check fails with at least one error");
         first.also = located.collect();
-        first
+        Box::new(first)
     })?;
     Ok(spec)
 }
@@ -99,7 +99,7 @@ mod tests {
     }
 
     fn parse_err(src: &str) -> SpecError {
-        parse(&source(src)).unwrap_err()
+        *parse(&source(src)).unwrap_err()
     }
 
     #[test]

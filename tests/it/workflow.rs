@@ -452,10 +452,29 @@ fn a_custom_template_is_used_and_its_errors_point_into_it() {
         "spec.yaml",
         "inputs: {traces: traces/*.json}\ntemplate: fig.typ.j2\noutput: {path: out/fig, formats: [pdf]}\n",
     );
-    let (code, _, stderr) = f.run(&["spec.yaml"]);
+    let (code, _, stderr) = f.run(&["spec.yaml", "--deps", "out/fig.d"]);
     assert_eq!(code, 0, "{stderr}");
     let text = pdf_text(&f.path("out/fig.pdf"));
     assert!(text.contains("Custom 1 x 1: Actual: 40.0GB"), "{text}");
+    let depfile = std::fs::read_to_string(f.path("out/fig.d")).unwrap();
+    assert!(
+        depfile.contains("\n  fig.typ.j2 \\\n"),
+        "the template is a prerequisite: {depfile}"
+    );
+
+    // Typst errors in what the template produced point into the generated source.
+    f.write(
+        "fig.typ.j2",
+        "#set page(width: auto, height: auto)\n#nosuch({{ table.rows|length }})\n",
+    );
+    let (code, _, stderr) = f.run(&["spec.yaml"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with(
+            "error: typst: unknown variable: nosuch\n  ┌─ generated figure source (typst):2:2\n  │\n2 │ #nosuch(1)\n"
+        ),
+        "{stderr}"
+    );
 
     f.write("fig.typ.j2", "line one\n{{ table.nosuch.field }}\n");
     let (code, _, stderr) = f.run(&["spec.yaml"]);
@@ -504,7 +523,8 @@ fn many_specs_build_in_parallel_and_one_failure_stops_no_other() {
         );
         args.push(name);
     }
-    let mut argv = vec!["build"];
+    // --dpi applies to every spec (each asks for 20).
+    let mut argv = vec!["build", "--dpi", "10"];
     argv.extend(args.iter().map(String::as_str));
     let (code, stdout, stderr) = run_in(f.path("").as_path(), &argv);
     assert_eq!(code, 1);
@@ -516,6 +536,15 @@ fn many_specs_build_in_parallel_and_one_failure_stops_no_other() {
     assert!(
         stderr.contains("glob `missing/*.json` matches no file"),
         "{stderr}"
+    );
+    let small = Png::read(&f.path("out/s0.png"));
+    let (code, _, _) = run_in(f.path("").as_path(), &["build", "-q", "s1.yaml"]);
+    assert_eq!(code, 0);
+    let reference = Png::read(&f.path("out/s1.png"));
+    assert_eq!(
+        small.width * 2,
+        reference.width,
+        "10 DPI is half of the spec's 20"
     );
     let (code, stdout, _) = run_in(f.path("").as_path(), &["build", "-q", "s0.yaml"]);
     assert_eq!((code, stdout.as_str()), (0, ""), "-q prints no wrote lines");

@@ -24,8 +24,8 @@ use serde::Serialize;
 use crate::colormap::{self, ColorMap};
 use crate::data::{LogEntry, Run, RunValues, Status, Sweep, Warning};
 use crate::spec::{
-    Color, ColorMapSpec, Comparison, Key, KeyError, MAX_TEXT, Mark, Spec, StateStyle, Threshold,
-    X_DEFAULTS, Y_DEFAULTS, canonical,
+    Color, ColorMapSpec, Comparison, Key, KeyError, MAX_AXIS_VALUES, MAX_CELLS, MAX_TEXT, Mark,
+    Spec, StateStyle, Threshold, X_DEFAULTS, Y_DEFAULTS, canonical,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -196,6 +196,7 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
 
     let x_labels = axis_labels(&spec.axes.x, runs.keys().chain(logged.keys()).map(|k| &k.0));
     let y_labels = axis_labels(&spec.axes.y, runs.keys().chain(logged.keys()).map(|k| &k.1));
+    check_grid(spec, &x_labels, &y_labels)?;
     for key in runs.keys().chain(logged.keys()).collect::<BTreeSet<_>>() {
         if !x_labels.contains(&key.0) || !y_labels.contains(&key.1) {
             let path = runs
@@ -367,6 +368,40 @@ fn check_plausible(
             ));
         }
     }
+}
+
+/// A figure of thousands of rows would take Typst minutes and gigabytes;
+/// such a grid is almost always a wrong field or pattern.
+fn check_grid(spec: &Spec, x: &[String], y: &[String]) -> Result<(), KeyError> {
+    for (axis, labels, field) in [
+        ("x", x, spec.axes.x.field(&X_DEFAULTS)),
+        ("y", y, spec.axes.y.field(&Y_DEFAULTS)),
+    ] {
+        if labels.len() > MAX_AXIS_VALUES {
+            return Err(KeyError::new(
+                &[Key::Field("axes"), Key::Field(axis)],
+                format!(
+                    "the {axis} axis (`{field}`) would have {} values, more than {MAX_AXIS_VALUES}",
+                    labels.len()
+                ),
+                Some(format!(
+                    "list the ones to show in `axes.{axis}.values`, or check the field and `inputs.filename`"
+                )),
+            ));
+        }
+    }
+    if x.len() * y.len() > MAX_CELLS {
+        return Err(KeyError::new(
+            &[Key::Field("axes")],
+            format!(
+                "the figure would have {} × {} cells, more than {MAX_CELLS}",
+                y.len(),
+                x.len()
+            ),
+            Some("list the values to show in `axes.x.values` and `axes.y.values`".into()),
+        ));
+    }
+    Ok(())
 }
 
 /// A threshold on a field no trace has would silently mark nothing.

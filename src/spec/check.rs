@@ -7,8 +7,12 @@ use super::{
 /// Longest title, label or cell-text template, in characters: a figure
 /// text longer than this is a mistake, and would lay out for seconds.
 pub const MAX_TEXT: usize = 500;
-/// Most values an axis may list, and most thresholds.
+/// Most thresholds.
 pub const MAX_ITEMS: usize = 256;
+/// Most values on one axis, and most cells in a figure: a 64 × 64 grid
+/// already takes seconds in Typst, and a sweep has a few dozen configs.
+pub const MAX_AXIS_VALUES: usize = 100;
+pub const MAX_CELLS: usize = 4096;
 /// Largest gap between cells.
 pub const MAX_GAP_PT: f64 = 20.0;
 
@@ -61,11 +65,11 @@ impl Spec {
         }
         for (axis, spec) in [("x", &self.axes.x), ("y", &self.axes.y)] {
             let Some(values) = &spec.values else { continue };
-            if values.len() > MAX_ITEMS {
+            if values.len() > MAX_AXIS_VALUES {
                 errors.push(KeyError::new(
                     &[F("axes"), F(axis), F("values")],
                     format!("{} axis values is too many", values.len()),
-                    Some(format!("list at most {MAX_ITEMS}")),
+                    Some(format!("list at most {MAX_AXIS_VALUES}")),
                 ));
                 continue;
             }

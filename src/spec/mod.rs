@@ -20,7 +20,7 @@ mod schema;
 mod values;
 
 pub use crate::colormap::Color;
-pub use check::MAX_TEXT;
+pub use check::{MAX_AXIS_VALUES, MAX_CELLS, MAX_TEXT};
 
 /// Byte offsets of the YAML aliases in `text`: a `*` that starts a token,
 /// outside quotes and comments.

@@ -724,6 +724,56 @@ fn r8_every_check_error_is_reported_in_one_run() {
     );
 }
 
+/// r8: a 6 GB sparse file of zeros was read whole (14 s, 6.2 GB) before
+/// being rejected at byte 0; now the first bytes decide.
+#[cfg(unix)]
+#[test]
+fn r8_a_huge_file_that_is_not_json_is_rejected_without_reading_it() {
+    let f = Fixture::new();
+    good(&f);
+    let name = format!("traces/{}", Fixture::trace_name(2, 2, 1));
+    let file = std::fs::File::create(f.path(&name)).unwrap();
+    file.set_len(6 << 30).unwrap(); // sparse: no disk used
+    let built = f.build().unwrap();
+    assert_eq!(
+        warnings(&built),
+        [format!(
+            "{}: is 6.0 GiB, more than the 1 GiB memheat reads; the cell shows no data",
+            f.path(&name).display()
+        )]
+    );
+    file.set_len(100 << 20).unwrap();
+    let built = f.build().unwrap();
+    assert_eq!(
+        warnings(&built),
+        [format!(
+            "{}: is not a JSON object (byte 1 is 0x00, not `{{`); the cell shows no data",
+            f.path(&name).display()
+        )]
+    );
+    assert_eq!(cell(&built, "2", "2").state, CellState::Invalid);
+}
+
+/// r8: nothing bounded the grid: a log with thousands of configs made a
+/// figure Typst would lay out for minutes.
+#[test]
+fn r8_an_axis_of_more_than_100_values_is_an_error() {
+    let f = Fixture::new();
+    good(&f);
+    let lines: String = (1..=150)
+        .map(|tp| format!("Config {tp}: TP={tp}, PP=1 - FAILED\n"))
+        .collect();
+    f.write("logs/failed.log", lines);
+    let e = f.build().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: the y axis (`tp`) would have 150 values, more than 100",
+            f.path("spec.yaml").display()
+        )
+    );
+}
+
 /// r8: a spec saved with a byte-order mark parses.
 #[test]
 fn r8_a_byte_order_mark_is_accepted() {
@@ -785,7 +835,7 @@ fn odd_files_in_the_glob_are_skipped_with_a_reason() {
                 t(&Fixture::trace_name(4, 4, 1))
             ),
             format!(
-                "{}: cannot be read (No such file or directory (os error 2))",
+                "{}: cannot be read (No such file or directory (os error 2)); the cell shows no data",
                 t(&Fixture::trace_name(8, 8, 1))
             ),
             format!(

@@ -171,7 +171,8 @@ proptest! {
             Ok(built) => {
                 prop_assert!(built.geometry.page_width <= MAX_PAGE_PT, "{text}");
                 prop_assert!(built.geometry.page_height <= MAX_PAGE_PT, "{text}");
-                prop_assert!(built.table.rows.len() * built.table.x.labels.len() <= 256 * 256);
+                // The documented cell limit (MAX_CELLS).
+                prop_assert!(built.table.rows.len() * built.table.x.labels.len() <= 4096);
                 prop_assert!(!built.written.is_empty());
             }
             Err(failed) => {

@@ -5,13 +5,13 @@
 //! shows what is known. Only a problem in the spec itself (a glob that
 //! matches nothing, a missing log) is an error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::spec::{Key, KeyError, Logs, Spec};
+use crate::spec::{Key, KeyError, Logs, Spec, X_DEFAULTS, Y_DEFAULTS, canonical};
 use crate::trace::{self, RankValue, Scalar};
 use crate::walk::WalkError;
 
@@ -69,7 +69,7 @@ pub struct RunValues {
 pub struct Unusable(pub String);
 
 /// Run status as the sweep's logs record it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
     Success,
     Failure,
@@ -82,6 +82,23 @@ pub struct LogEntry {
     pub line: usize,
     pub status: Status,
     pub captures: BTreeMap<String, String>,
+}
+
+impl LogEntry {
+    /// The `seq` capture (the default pattern takes the `Config N` number).
+    pub fn seq(&self) -> Option<f64> {
+        self.captures.get("seq")?.trim().parse().ok()
+    }
+
+    /// Which of two entries is later: by `seq` where the pattern captures
+    /// one, else by where it was read.
+    pub fn order(&self, other: &LogEntry) -> std::cmp::Ordering {
+        self.seq()
+            .partial_cmp(&other.seq())
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(self.path.cmp(&other.path))
+            .then(self.line.cmp(&other.line))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -129,7 +146,11 @@ fn load_into(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError
     sweep.matched_traces = trace_paths.len();
     sweep.inputs.extend(trace_paths);
     if let Some(logs) = &spec.inputs.logs {
-        load_logs(logs, base, sweep)?;
+        let axes = (
+            spec.axes.x.field(&X_DEFAULTS),
+            spec.axes.y.field(&Y_DEFAULTS),
+        );
+        load_logs(logs, base, axes, sweep)?;
     }
     Ok(())
 }
@@ -395,7 +416,21 @@ fn describe(s: &Scalar) -> String {
     }
 }
 
-fn load_logs(logs: &Logs, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError> {
+/// Distinct configs the logs may name; a sweep has dozens.
+pub const MAX_LOGGED_CONFIGS: usize = 100_000;
+/// Longest log line looked at; longer ones are skipped and counted.
+pub const MAX_LOG_LINE: usize = 64 * 1024;
+
+/// Reads the logs line by line and keeps, for each config and status, only
+/// the latest entry: all the table looks at, so a million-line log costs
+/// memory per config, not per line.
+fn load_logs(
+    logs: &Logs,
+    base: &Path,
+    axes: (&str, &str),
+    sweep: &mut Sweep,
+) -> Result<(), KeyError> {
+    let mut latest: HashMap<(Status, String, String), LogEntry> = HashMap::new();
     let kinds = [
         (&logs.success, Status::Success, "success"),
         (&logs.failure, Status::Failure, "failure"),
@@ -406,70 +441,150 @@ fn load_logs(logs: &Logs, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError
         }
         let keys = [Key::Field("inputs"), Key::Field("logs"), Key::Field(key)];
         for path in expand_globs(&globs.0, base, &keys, sweep)? {
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    sweep
-                        .log
-                        .extend(parse_log(&text, &path, status, &logs.line.0));
-                }
+            let mut overflow = false;
+            let read = std::fs::File::open(&path).and_then(|file| {
+                parse_log(file, &path, status, &logs.line.0, |entry| {
+                    let (Some(x), Some(y)) =
+                        (entry.captures.get(axes.0), entry.captures.get(axes.1))
+                    else {
+                        return;
+                    };
+                    let config = (status, canonical(x), canonical(y));
+                    if !latest.contains_key(&config) && latest.len() >= MAX_LOGGED_CONFIGS {
+                        overflow = true;
+                        return;
+                    }
+                    match latest.get(&config) {
+                        Some(kept) if kept.order(&entry).is_ge() => {}
+                        _ => {
+                            latest.insert(config, entry);
+                        }
+                    }
+                })
+            });
+            match read {
+                Ok(skipped) if skipped > 0 => sweep.warnings.push(Warning::new(
+                    &path,
+                    format!("{skipped} line(s) longer than {MAX_LOG_LINE} bytes were skipped"),
+                )),
+                Ok(_) => {}
                 Err(e) => sweep
                     .warnings
                     .push(Warning::new(&path, format!("cannot be read ({e})"))),
             }
             sweep.inputs.push(path);
+            if overflow {
+                return Err(KeyError::new(
+                    &keys,
+                    format!("the logs name more than {MAX_LOGGED_CONFIGS} configs"),
+                    Some("check `inputs.logs.line`: it should match one line per config".into()),
+                ));
+            }
         }
     }
+    let mut entries: Vec<LogEntry> = latest.into_values().collect();
+    entries.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+    sweep.log = entries;
     Ok(())
 }
 
-/// Lines ended by LF, CRLF or a bare CR (old Mac tools, some loggers).
-fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
-        let line = &rest[..end];
-        let ending = if rest[end..].starts_with("\r\n") {
-            2
-        } else {
-            usize::from(end < rest.len())
-        };
-        rest = &rest[end + ending..];
-        Some(line)
-    })
-}
-
-/// Config lines of one log. Blank lines, `#` comments and lines that do not
-/// match are not configs; LF, CRLF and CR endings are accepted.
+/// Config lines of one log, streamed: each goes to `entry` as it is read.
+/// Blank lines, `#` comments and lines that do not match are not configs;
+/// LF, CRLF and bare CR endings are accepted. Returns how many lines were
+/// too long to look at.
 pub fn parse_log(
-    text: &str,
+    reader: impl std::io::Read,
     path: &Path,
     status: Status,
     line_pattern: &regex::Regex,
-) -> Vec<LogEntry> {
-    lines(text)
-        .enumerate()
-        .filter_map(|(i, line)| {
-            if line.trim_start().starts_with('#') {
-                return None;
+    mut entry: impl FnMut(LogEntry),
+) -> std::io::Result<usize> {
+    let mut number = 0;
+    let mut too_long = 0;
+    for_each_line(reader, |line| {
+        number += 1;
+        let Some(line) = line else {
+            too_long += 1;
+            return;
+        };
+        let line = String::from_utf8_lossy(line);
+        if line.trim_start().starts_with('#') {
+            return;
+        }
+        let Some(caps) = line_pattern.captures(&line) else {
+            return;
+        };
+        let captures = line_pattern
+            .capture_names()
+            .flatten()
+            .filter_map(|n| Some((n.to_string(), caps.name(n)?.as_str().to_string())))
+            .collect();
+        entry(LogEntry {
+            path: path.to_path_buf(),
+            line: number,
+            status,
+            captures,
+        });
+    })?;
+    Ok(too_long)
+}
+
+/// Calls `each` with every line (without its ending), or `None` for a line
+/// longer than [`MAX_LOG_LINE`], reading 64 KiB at a time.
+fn for_each_line(
+    reader: impl std::io::Read,
+    mut each: impl FnMut(Option<&[u8]>),
+) -> std::io::Result<()> {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+    let mut line = Vec::new();
+    let mut overlong = false;
+    // A CR at the end of one chunk and an LF at the start of the next are
+    // one line ending.
+    let mut after_cr = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let mut start = usize::from(after_cr && chunk[0] == b'\n');
+        after_cr = false;
+        while let Some(at) = memchr::memchr2(b'\r', b'\n', &chunk[start..]) {
+            let end = start + at;
+            if !overlong {
+                line.extend_from_slice(&chunk[start..end]);
             }
-            let caps = line_pattern.captures(line)?;
-            let captures = line_pattern
-                .capture_names()
-                .flatten()
-                .filter_map(|n| Some((n.to_string(), caps.name(n)?.as_str().to_string())))
-                .collect();
-            Some(LogEntry {
-                path: path.to_path_buf(),
-                line: i + 1,
-                status,
-                captures,
-            })
-        })
-        .collect()
+            let too_long = overlong || line.len() > MAX_LOG_LINE;
+            each((!too_long).then_some(line.as_slice()));
+            line.clear();
+            overlong = false;
+            start = end + 1;
+            if chunk[end] == b'\r' {
+                match chunk.get(start) {
+                    Some(b'\n') => start += 1,
+                    Some(_) => {}
+                    None => after_cr = true,
+                }
+            }
+        }
+        if !overlong {
+            line.extend_from_slice(&chunk[start..]);
+            if line.len() > MAX_LOG_LINE {
+                overlong = true;
+                line.clear();
+            }
+        }
+        let len = chunk.len();
+        reader.consume(len);
+    }
+    if overlong || !line.is_empty() {
+        each((!overlong).then_some(line.as_slice()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -489,6 +604,48 @@ mod tests {
         let mut w = Vec::new();
         let r = read_values(json.as_bytes(), Path::new("f.json"), &spec(""), &mut w);
         (r, w.into_iter().map(|w| w.to_string()).collect())
+    }
+
+    fn entries_of(text: &str, pattern: &regex::Regex) -> Vec<LogEntry> {
+        let mut entries = Vec::new();
+        parse_log(
+            text.as_bytes(),
+            Path::new("l.log"),
+            Status::Success,
+            pattern,
+            |e| entries.push(e),
+        )
+        .unwrap();
+        entries
+    }
+
+    /// Reads a few bytes at a time, so line endings fall across reads.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn line_endings_split_across_reads_and_overlong_lines() {
+        let long = "x".repeat(MAX_LOG_LINE + 1);
+        let text = format!("a\r\nb\rc\n\n{long}\nd\r\n\re");
+        for step in [1, 2, 3, 7, 1 << 20] {
+            let mut lines = Vec::new();
+            for_each_line(Trickle(text.as_bytes(), step), |l| {
+                lines.push(l.map(|l| String::from_utf8_lossy(l).into_owned()))
+            })
+            .unwrap();
+            let expected = ["a", "b", "c", "", "", "d", "", "e"].map(|l| Some(l.to_string()));
+            let mut expected = expected.to_vec();
+            expected[4] = None;
+            assert_eq!(lines, expected, "step {step}");
+        }
     }
 
     #[test]
@@ -557,7 +714,7 @@ mod tests {
         .unwrap()
         .line;
         let text = "# Config 1: TP=8, PP=8 - SUCCESS\r\n\r\nConfig 2: TP=2, PP=4, DP=1 - SUCCESS\r\ngarbage TP=3, PP=3\n";
-        let entries = parse_log(text, Path::new("s.log"), Status::Success, &pattern.0);
+        let entries = entries_of(text, &pattern.0);
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].line, 3);
         assert_eq!(entries[0].captures["tp"], "2");
@@ -587,7 +744,7 @@ mod tests {
         )
         .unwrap();
         let text = "Config 1: TP=1, PP=1\rConfig 2: TP=2, PP=1\r\rConfig 3: TP=4, PP=1\r\nConfig 4: TP=8, PP=1";
-        let entries = parse_log(text, Path::new("l.log"), Status::Success, &pattern.0);
+        let entries = entries_of(text, &pattern.0);
         let lines: Vec<usize> = entries.iter().map(|e| e.line).collect();
         assert_eq!(lines, [1, 2, 4, 5]);
     }
@@ -596,7 +753,7 @@ mod tests {
         #[test]
         fn log_reader_never_panics(text in "\\PC{0,400}") {
             let pattern = crate::spec::Pattern::try_from(r"^Config\s+\d+:\s*TP=(?P<tp>\d+),\s*PP=(?P<pp>\d+)".to_string()).unwrap();
-            for entry in parse_log(&text, Path::new("l.log"), Status::Success, &pattern.0) {
+            for entry in entries_of(&text, &pattern.0) {
                 proptest::prop_assert!(entry.line >= 1 && entry.captures.contains_key("tp"));
             }
         }

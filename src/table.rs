@@ -581,32 +581,20 @@ impl<'s> Rules<'s> {
     }
 }
 
-/// The log's `seq` capture (the default pattern takes `Config N`).
-fn seq(entry: &LogEntry) -> Option<f64> {
-    entry.captures.get("seq")?.trim().parse().ok()
-}
-
-/// A config's last entry of one status: by `seq` where the pattern
-/// captures one, else the last line read.
+/// A config's last entry of one status (see [`LogEntry::order`]).
 fn latest<'a>(entries: &[&'a LogEntry], status: Status) -> Option<&'a LogEntry> {
     entries
         .iter()
         .copied()
         .filter(|e| e.status == status)
-        .max_by(|a, b| {
-            seq(a)
-                .partial_cmp(&seq(b))
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.path.cmp(&b.path))
-                .then(a.line.cmp(&b.line))
-        })
+        .max_by(|a, b| a.order(b))
 }
 
 /// Sweeps re-run failed configs: the later outcome wins. With no order
 /// (no `seq`, or equal ones), a success with a usable trace beats the
 /// failure. Says why, when the success wins.
 fn rerun_succeeded(failure: &LogEntry, success: &LogEntry, run: Option<&Run>) -> Option<String> {
-    match (seq(failure), seq(success)) {
+    match (failure.seq(), success.seq()) {
         (Some(f), Some(s)) if f != s => (s > f).then(|| format!("`seq` {s} is after {f}")),
         _ => run
             .is_some_and(|r| r.content.is_ok())

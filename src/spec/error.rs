@@ -106,7 +106,28 @@ pub(super) fn yaml_error(source: &SpecSource, e: &serde_yaml::Error) -> SpecErro
         let at = parent.start + source.text[parent.start..].find(quoted)?;
         Some(at..at + quoted.len())
     };
-    let span = by_value().or_else(|| e.location().map(|l| token_span(&source.text, l.index())));
+    // serde_yaml points at the mapping; the user wants the second key.
+    let duplicate = || {
+        let key = message
+            .split("duplicate field `")
+            .nth(1)?
+            .split('`')
+            .next()?;
+        let from = e.location()?.index();
+        let text = source.text.get(from..)?;
+        let mut keys = text.match_indices(key).filter(|(i, _)| {
+            let before = text[..*i].trim_end_matches([' ', '\t']);
+            let after = text[i + key.len()..].trim_start_matches([' ', '\t']);
+            (before.is_empty() || before.ends_with(['\n', '{', ','])) && after.starts_with(':')
+        });
+        let (first, _) = keys.next()?;
+        let column = |i: usize| line_col(&source.text, from + i).1;
+        let (second, _) = keys.find(|(i, _)| column(*i) == column(first))?;
+        Some(from + second..from + second + key.len())
+    };
+    let span = duplicate()
+        .or_else(by_value)
+        .or_else(|| e.location().map(|l| token_span(&source.text, l.index())));
     SpecError {
         path: source.path.clone(),
         source_text: source.text.clone(),

@@ -774,6 +774,19 @@ fn r8_an_axis_of_more_than_100_values_is_an_error() {
     );
 }
 
+/// r8: a duplicate key was pointed at where it first appears.
+#[test]
+fn r8_a_duplicate_key_points_at_the_duplicate() {
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\noutput:\n  dpi: 100\n  path: x\n  dpi: 200\n",
+        "error: output: duplicate field `dpi`\n  ┌─ spec.yaml:6:3\n",
+    );
+    spec_error_starting(
+        "title: a\ninputs:\n  traces: traces/*.json\ncolor: {title: c}\ntitle: b\n",
+        "error: duplicate field `title`\n  ┌─ spec.yaml:5:1\n",
+    );
+}
+
 /// r8: a spec saved with a byte-order mark parses.
 #[test]
 fn r8_a_byte_order_mark_is_accepted() {

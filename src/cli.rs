@@ -49,6 +49,12 @@ pub enum Command {
     Template,
     /// List the font families embedded in memheat (usable as `style.font`).
     Fonts,
+    /// Print a shell completion script, e.g. `memheat completions bash >
+    /// ~/.local/share/bash-completion/completions/memheat`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -123,6 +129,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Data(args) => data(&args, format),
         Command::Template => print(crate::template::HEATMAP),
         Command::Fonts => print(&(Engine::default().families().join("\n") + "\n")),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "memheat", &mut script);
+            print(&String::from_utf8_lossy(&script))
+        }
     };
     if ok {
         ExitCode::SUCCESS

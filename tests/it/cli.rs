@@ -60,3 +60,17 @@ fn fonts_lists_the_embedded_families() {
     assert!(text.lines().any(|l| l == "Libertinus Serif"), "{text}");
     assert!(text.lines().any(|l| l == "New Computer Modern"), "{text}");
 }
+
+#[test]
+fn completions_name_the_subcommands_and_flags() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = memheat().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for word in ["check", "data", "deps", "diagnostic-format"] {
+            assert!(script.contains(word), "{shell}: {word} missing");
+        }
+    }
+    let out = memheat().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

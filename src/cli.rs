@@ -241,11 +241,7 @@ fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
             let mut model = crate::load(spec, &options, &engine)?;
             match crate::compile_checked(&mut model, &engine) {
                 Ok(_) => Ok(model.warnings),
-                Err(error) => Err(Box::new(Failed {
-                    error,
-                    warnings: model.warnings,
-                    deps: model.deps,
-                })),
+                Err(error) => Err(model.failed(error)),
             }
         })
         .collect();
@@ -271,7 +267,7 @@ fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
     };
     let engine = Engine::default();
     let mut err = std::io::stderr().lock();
-    let model = match crate::load(&args.spec, &options, &engine) {
+    let mut model = match crate::load(&args.spec, &options, &engine) {
         Ok(model) => model,
         Err(failed) => {
             let _ = err.write_all(diag::failure(&failed, format).as_bytes());
@@ -279,11 +275,8 @@ fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
         }
     };
     if model.strict && !model.warnings.is_empty() {
-        let failed = Failed {
-            error: crate::Error::Strict(model.warnings),
-            warnings: vec![],
-            deps: model.deps,
-        };
+        let warnings = std::mem::take(&mut model.warnings);
+        let failed = model.failed(crate::Error::Strict(warnings));
         let _ = err.write_all(diag::failure(&failed, format).as_bytes());
         return false;
     }

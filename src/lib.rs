@@ -387,7 +387,8 @@ pub fn compile_checked(model: &mut Model, engine: &Engine) -> Result<Figure, Err
 }
 
 impl Model {
-    fn failed(&mut self, error: Error) -> Box<Failed> {
+    /// This model's build failed with `error`: what it had read goes along.
+    pub fn failed(&mut self, error: Error) -> Box<Failed> {
         Box::new(Failed {
             error,
             warnings: std::mem::take(&mut self.warnings),

@@ -223,7 +223,16 @@ fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
         }
     }
     if let Some(path) = &args.deps {
-        all_ok &= write_file(path, rules.as_bytes(), &[], format);
+        // The depfile must not replace anything any of the builds read.
+        let read: Vec<PathBuf> = results
+            .iter()
+            .flat_map(|r| match r {
+                Ok(built) => &built.deps.files,
+                Err(failed) => &failed.deps.files,
+            })
+            .cloned()
+            .collect();
+        all_ok &= write_file(path, rules.as_bytes(), &read, format);
     }
     all_ok
 }

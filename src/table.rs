@@ -197,6 +197,40 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
     let x_labels = axis_labels(&spec.axes.x, runs.keys().chain(logged.keys()).map(|k| &k.0));
     let y_labels = axis_labels(&spec.axes.y, runs.keys().chain(logged.keys()).map(|k| &k.1));
     check_grid(spec, &x_labels, &y_labels)?;
+    // Only an order memheat chose needs saying; listed values keep theirs.
+    for (labels, field, pick, listed) in [
+        (&x_labels, &x_field, 0usize, spec.axes.x.values.is_some()),
+        (&y_labels, &y_field, 1usize, spec.axes.y.values.is_some()),
+    ] {
+        if listed {
+            continue;
+        }
+        let is_number = |v: &String| v.parse::<f64>().is_ok_and(f64::is_finite);
+        let Some(odd) = labels.iter().find(|v| !is_number(v)) else {
+            continue;
+        };
+        if !labels.iter().any(is_number) {
+            continue;
+        }
+        let key_has = |k: &CellKey| if pick == 0 { &k.0 == odd } else { &k.1 == odd };
+        let path = runs
+            .iter()
+            .find(|(k, _)| key_has(k))
+            .map(|(_, r)| r[0].path.clone())
+            .or_else(|| {
+                logged
+                    .iter()
+                    .find(|(k, _)| key_has(k))
+                    .map(|(_, l)| l[0].path.clone())
+            })
+            .unwrap_or_default();
+        warnings.push(Warning::new(
+            &path,
+            format!(
+                "`{field}` is `{odd}` here, not a number; the axis puts numbers first, in numeric order, then text"
+            ),
+        ));
+    }
     for key in runs.keys().chain(logged.keys()).collect::<BTreeSet<_>>() {
         if !x_labels.contains(&key.0) || !y_labels.contains(&key.1) {
             let path = runs

@@ -46,6 +46,21 @@ impl Spec {
                 }
             }
         }
+        // The default `ts` may well be missing from a custom pattern; a name
+        // the user chose must be there, or re-runs would be told apart by
+        // file name without a word.
+        let newest_by = &self.inputs.newest_by;
+        if newest_by != "ts" && !self.inputs.filename.has_capture(newest_by) {
+            let names: Vec<&str> = self.inputs.filename.0.capture_names().flatten().collect();
+            errors.push(KeyError::new(
+                &[F("inputs"), F("newest-by")],
+                format!("`{newest_by}` is not a named capture of `inputs.filename`"),
+                Some(match super::closest(newest_by, &names) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("the captures are: {}", names.join(", ")),
+                }),
+            ));
+        }
         if self.inputs.traces.0.is_empty() {
             errors.push(KeyError::new(
                 &[F("inputs"), F("traces")],

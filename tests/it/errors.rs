@@ -787,6 +787,35 @@ fn r8_a_duplicate_key_points_at_the_duplicate() {
     );
 }
 
+/// r8: one non-numeric axis value put `10` before `9`, silently; and a
+/// `newest-by` that names no capture decided nothing.
+#[test]
+fn r8_mixed_axis_values_warn_and_newest_by_must_be_a_capture() {
+    let f = Fixture::new();
+    good(&f);
+    f.write(
+        "traces/memory_trace_rank0_wd8_tp1_ppx_dp1_exp1_expNumNone_l2_mbs1_nmbs1_gbs8_ts1.json",
+        trace_json("1024.0", "2048.0"),
+    );
+    f.write(
+        "spec.yaml",
+        "inputs:\n  traces: traces/*.json\n  filename: '.*_tp(?P<tp>\\d+)_pp(?P<pp>\\w+?)_dp.*'\n",
+    );
+    let built = f.build().unwrap();
+    assert_eq!(built.table.x.labels, ["1", "x"]);
+    assert_eq!(
+        warnings(&built),
+        [format!(
+            "{}: `pp` is `x` here, not a number; the axis puts numbers first, in numeric order, then text",
+            f.path("traces/memory_trace_rank0_wd8_tp1_ppx_dp1_exp1_expNumNone_l2_mbs1_nmbs1_gbs8_ts1.json").display()
+        )]
+    );
+    spec_error_starting(
+        "inputs:\n  traces: traces/*.json\n  newest-by: tss\n",
+        "error: `tss` is not a named capture of `inputs.filename`\n  ┌─ spec.yaml:3:14\n",
+    );
+}
+
 /// r8: a spec saved with a byte-order mark parses.
 #[test]
 fn r8_a_byte_order_mark_is_accepted() {

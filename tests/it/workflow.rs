@@ -613,6 +613,22 @@ fn outputs_never_replace_an_input() {
         "nothing is written when one output is refused"
     );
 
+    // A depfile onto the spec.
+    f.write(
+        "spec.yaml",
+        "inputs: {traces: traces/*.json}\noutput: {path: out/fig}\n",
+    );
+    let (code, _, stderr) = f.run(&["spec.yaml", "--deps", "spec.yaml"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("error: output `spec.yaml` would overwrite `spec.yaml`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.path("spec.yaml")).unwrap(),
+        "inputs: {traces: traces/*.json}\noutput: {path: out/fig}\n"
+    );
+
     // A spec named like its own output.
     f.write("fig.png", "inputs: {traces: traces/*.json}\n");
     let (code, _, stderr) = f.run(&["fig.png"]);

@@ -48,7 +48,11 @@ pub enum Command {
     /// Print the built-in Typst template, a starting point for `template:`.
     Template,
     /// List the font families embedded in memheat (usable as `style.font`).
-    Fonts,
+    Fonts {
+        /// Also list each family's styles.
+        #[arg(long)]
+        variants: bool,
+    },
     /// Print a shell completion script, e.g. `memheat completions bash >
     /// ~/.local/share/bash-completion/completions/memheat`.
     Completions {
@@ -128,7 +132,15 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check(&args, format),
         Command::Data(args) => data(&args, format),
         Command::Template => print(crate::template::HEATMAP),
-        Command::Fonts => print(&(Engine::default().families().join("\n") + "\n")),
+        Command::Fonts { variants } => {
+            let engine = Engine::default();
+            let lines = if variants {
+                engine.variants()
+            } else {
+                engine.families()
+            };
+            print(&(lines.join("\n") + "\n"))
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut script = Vec::new();

@@ -26,10 +26,24 @@ pub struct Engine {
     fonts: Vec<Font>,
 }
 
+/// Fonts memheat adds to Typst's (see assets/fonts/README.md): a
+/// Times-compatible serif for the venues that set text in Times, and a
+/// Helvetica-compatible sans serif.
+const EXTRA_FONTS: [&[u8]; 8] = [
+    include_bytes!("../assets/fonts/texgyretermes-regular.otf"),
+    include_bytes!("../assets/fonts/texgyretermes-bold.otf"),
+    include_bytes!("../assets/fonts/texgyretermes-italic.otf"),
+    include_bytes!("../assets/fonts/texgyretermes-bolditalic.otf"),
+    include_bytes!("../assets/fonts/texgyreheros-regular.otf"),
+    include_bytes!("../assets/fonts/texgyreheros-bold.otf"),
+    include_bytes!("../assets/fonts/texgyreheros-italic.otf"),
+    include_bytes!("../assets/fonts/texgyreheros-bolditalic.otf"),
+];
+
 impl Default for Engine {
     fn default() -> Self {
-        // Parsing the 17 embedded faces is most of the start-up; use both cores.
-        let blobs: Vec<&'static [u8]> = typst_assets::fonts().collect();
+        // Parsing the embedded faces is most of the start-up; use both cores.
+        let blobs: Vec<&'static [u8]> = typst_assets::fonts().chain(EXTRA_FONTS).collect();
         let fonts: Vec<Font> = blobs
             .par_iter()
             .flat_map_iter(|data| Font::iter(Bytes::new(*data)))
@@ -49,6 +63,39 @@ impl Engine {
         names.sort();
         names.dedup();
         names
+    }
+
+    /// Each family with its styles, e.g. `TeX Gyre Termes: regular, bold,
+    /// italic, bold italic`, sorted.
+    pub fn variants(&self) -> Vec<String> {
+        let mut styles: std::collections::BTreeMap<&str, Vec<(u16, u8, String)>> =
+            std::collections::BTreeMap::new();
+        for font in &self.fonts {
+            let info = font.info();
+            let italic = !matches!(info.variant.style, typst::text::FontStyle::Normal);
+            let weight = info.variant.weight.to_number();
+            let name = match (weight, italic) {
+                (400, false) => "regular".to_string(),
+                (400, true) => "italic".to_string(),
+                (700, false) => "bold".to_string(),
+                (700, true) => "bold italic".to_string(),
+                (w, false) => format!("weight {w}"),
+                (w, true) => format!("weight {w} italic"),
+            };
+            let entry = (weight, u8::from(italic), name);
+            let list = styles.entry(&info.family).or_default();
+            if !list.contains(&entry) {
+                list.push(entry);
+            }
+        }
+        styles
+            .into_iter()
+            .map(|(family, mut list)| {
+                list.sort();
+                let names: Vec<String> = list.into_iter().map(|(_, _, n)| n).collect();
+                format!("{family}: {}", names.join(", "))
+            })
+            .collect()
     }
 
     pub fn has_family(&self, name: &str) -> bool {

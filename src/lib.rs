@@ -442,7 +442,10 @@ fn check_font(spec: &Spec, source: &SpecSource, engine: &Engine) -> Result<(), E
             &[Key::Field("style"), Key::Field("font")],
             format!("unknown font family `{}`", spec.style.font),
             Some(format!(
-                "memheat embeds its fonts so figures never depend on the machine; use one of: {}",
+                "{}memheat embeds its fonts so figures never depend on the machine; use one of: {}",
+                metric_twin(&spec.style.font)
+                    .map(|twin| format!("`{twin}` has the same metrics; "))
+                    .unwrap_or_default(),
                 engine.families().join(", ")
             )),
         ))
@@ -485,6 +488,21 @@ fn check_size(compiled: &Compiled, table: &Table, spec_path: &Path) -> Result<()
         );
     }
     Ok(())
+}
+
+/// The embedded family that stands in for a commercial one a paper names.
+fn metric_twin(family: &str) -> Option<&'static str> {
+    let family = family.to_lowercase();
+    if family.contains("times") || family.contains("nimbus roman") {
+        Some("TeX Gyre Termes")
+    } else if ["helvetica", "arial", "nimbus sans"]
+        .iter()
+        .any(|f| family.contains(f))
+    {
+        Some("TeX Gyre Heros")
+    } else {
+        None
+    }
 }
 
 /// Typst's warnings, and text that had to shrink to fit a fixed size.

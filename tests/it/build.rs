@@ -346,3 +346,40 @@ fn title_subtitle_custom_colour_stops_and_no_legend() {
         assert_eq!(cell.fill.unwrap().0, [grey, grey, grey]);
     }
 }
+
+/// #9 (typefaces, first part): the Times- and Helvetica-compatible faces
+/// are embedded, and the PDF embeds subsets of them, never Type 3.
+#[test]
+fn tex_gyre_termes_and_heros_are_embedded_per_family() {
+    let out = memheat().args(["fonts", "--variants"]).output().unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    for family in ["TeX Gyre Termes", "TeX Gyre Heros"] {
+        assert!(
+            listing.contains(&format!("{family}: regular, italic, bold, bold italic")),
+            "{listing}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let spec = example_spec(
+            dir.path(),
+            &format!(
+                "title: Peak\nstyle: {{font: {family}}}\noutput: {{path: out, formats: [pdf]}}\n"
+            ),
+        );
+        memheat::build(&spec, &BuildOptions::default(), &Engine::default()).unwrap();
+        let fonts = util::pdf_named_fonts(&dir.path().join("out.pdf"));
+        let postscript = family.replace(' ', "");
+        for style in ["Regular", "Bold"] {
+            let name = format!("{postscript}-{style}");
+            assert!(
+                fonts.iter().any(|(n, subtype, embedded)| n == &name
+                    && subtype == "CIDFontType0"
+                    && *embedded),
+                "{name} missing or not embedded: {fonts:?}"
+            );
+        }
+        assert!(
+            !fonts.iter().any(|(_, subtype, _)| subtype == "Type3"),
+            "{fonts:?}"
+        );
+    }
+}

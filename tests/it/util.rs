@@ -77,6 +77,15 @@ pub fn pdf_text(path: &Path) -> String {
 
 /// Font dictionaries of a PDF: (Subtype, has an embedded font file).
 pub fn pdf_fonts(path: &Path) -> Vec<(String, bool)> {
+    pdf_named_fonts(path)
+        .into_iter()
+        .map(|(_, subtype, embedded)| (subtype, embedded))
+        .collect()
+}
+
+/// Font dictionaries of a PDF: (BaseFont without the subset tag, Subtype,
+/// has an embedded font file).
+pub fn pdf_named_fonts(path: &Path) -> Vec<(String, String, bool)> {
     let doc = lopdf::Document::load(path).unwrap();
     let mut fonts = Vec::new();
     for object in doc.objects.values() {
@@ -92,7 +101,16 @@ pub fn pdf_fonts(path: &Path) -> Vec<(String, bool)> {
             .and_then(|r| doc.get_dictionary(r))
             .map(|d| d.has(b"FontFile2") || d.has(b"FontFile3") || d.has(b"FontFile"))
             .unwrap_or(false);
-        fonts.push((subtype, embedded));
+        let name = dict
+            .get(b"BaseFont")
+            .and_then(|n| n.as_name())
+            .map(|n| String::from_utf8_lossy(n).to_string())
+            .unwrap_or_default();
+        // A subset is named `ABCDEF+Family-Style`.
+        let name = name
+            .split_once('+')
+            .map_or(name.clone(), |(_, rest)| rest.to_string());
+        fonts.push((name, subtype, embedded));
     }
     fonts
 }

@@ -7,7 +7,7 @@ use memheat::compile::Engine;
 use memheat::table::CellState;
 use memheat::{BuildOptions, Built, Failed};
 
-use crate::util::{memheat, pdf_text};
+use crate::util::pdf_text;
 
 /// A sweep directory built by a test: `traces/`, `logs/`, `spec.yaml`.
 pub struct Fixture {
@@ -68,19 +68,12 @@ impl Fixture {
         )
     }
 
-    /// Runs the binary in the fixture's directory: (exit code, stdout, stderr).
+    /// Runs `memheat build ARGS` in the fixture's directory: (exit code,
+    /// stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = memheat()
-            .arg("build")
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+        let mut all = vec!["build"];
+        all.extend_from_slice(args);
+        crate::util::run_in(self.dir.path(), &all)
     }
 }
 

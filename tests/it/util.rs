@@ -9,6 +9,16 @@ pub fn memheat() -> Command {
     Command::new(env!("CARGO_BIN_EXE_memheat"))
 }
 
+/// Runs the binary in `dir`: (exit code, stdout, stderr).
+pub fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = memheat().args(args).current_dir(dir).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -7,16 +7,7 @@ use std::process::Command;
 use memheat::compile::Engine;
 
 use crate::errors::{Fixture, good, trace_json};
-use crate::util::{Png, memheat, pdf_text, repo};
-
-fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = memheat().args(args).current_dir(dir).output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::util::{Png, memheat, pdf_text, repo, run_in};
 
 // ------------------------------------------------------------------ depfiles
 

@@ -244,7 +244,32 @@ fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
             })
             .cloned()
             .collect();
-        all_ok &= write_file(path, rules.as_bytes(), &read, format);
+        let written: Vec<PathBuf> = results
+            .iter()
+            .flatten()
+            .flat_map(|built| built.written.iter().cloned())
+            .collect();
+        all_ok &= match paths::clobbers(path, &written) {
+            // `--deps out/fig.pdf` would replace the figure just built.
+            Some(output) => {
+                let failed = Failed {
+                    error: crate::export::ExportError::BadOutput {
+                        message: format!(
+                            "the depfile `{}` would overwrite `{}`, which this build wrote",
+                            paths::shown(path),
+                            paths::shown(&output)
+                        ),
+                        hint: "name the depfile after the figure, e.g. `figures/485B.d`".into(),
+                    }
+                    .into(),
+                    warnings: vec![],
+                    deps: crate::Deps::default(),
+                };
+                let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
+                false
+            }
+            None => write_file(path, rules.as_bytes(), &read, format),
+        };
     }
     all_ok
 }

@@ -620,6 +620,18 @@ fn outputs_never_replace_an_input() {
         "inputs: {traces: traces/*.json}\noutput: {path: out/fig}\n"
     );
 
+    // A depfile onto the figure just built.
+    let (code, _, stderr) = f.run(&["spec.yaml", "--deps", "out/fig.pdf"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "error: the depfile `out/fig.pdf` would overwrite `out/fig.pdf`, which this build wrote\n  = hint: name the depfile after the figure, e.g. `figures/485B.d`\n"
+    );
+    assert!(
+        pdf_text(&f.path("out/fig.pdf")).contains("Actual"),
+        "the PDF is intact"
+    );
+
     // A spec named like its own output.
     f.write("fig.png", "inputs: {traces: traces/*.json}\n");
     let (code, _, stderr) = f.run(&["fig.png"]);

@@ -251,23 +251,18 @@ fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
             .collect();
         all_ok &= match paths::clobbers(path, &written) {
             // `--deps out/fig.pdf` would replace the figure just built.
-            Some(output) => {
-                let failed = Failed {
-                    error: crate::export::ExportError::BadOutput {
-                        message: format!(
-                            "the depfile `{}` would overwrite `{}`, which this build wrote",
-                            paths::shown(path),
-                            paths::shown(&output)
-                        ),
-                        hint: "name the depfile after the figure, e.g. `figures/485B.d`".into(),
-                    }
-                    .into(),
-                    warnings: vec![],
-                    deps: crate::Deps::default(),
-                };
-                let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
-                false
-            }
+            Some(output) => report(
+                crate::export::ExportError::BadOutput {
+                    message: format!(
+                        "the depfile `{}` would overwrite `{}`, which this build wrote",
+                        paths::shown(path),
+                        paths::shown(&output)
+                    ),
+                    hint: "name the depfile after the figure, e.g. `figures/485B.d`".into(),
+                }
+                .into(),
+                format,
+            ),
             None => write_file(path, rules.as_bytes(), &read, format),
         };
     }
@@ -354,16 +349,19 @@ fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf], format: DiagnosticF
     };
     match result {
         Ok(()) => true,
-        Err(e) => {
-            let failed = Failed {
-                error: e.into(),
-                warnings: vec![],
-                deps: crate::Deps::default(),
-            };
-            let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
-            false
-        }
+        Err(e) => report(e.into(), format),
     }
+}
+
+/// Prints an error that belongs to no spec's build; always `false`.
+fn report(error: crate::Error, format: DiagnosticFormat) -> bool {
+    let failed = Failed {
+        error,
+        warnings: vec![],
+        deps: crate::Deps::default(),
+    };
+    let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
+    false
 }
 
 fn ms(d: std::time::Duration) -> f64 {

@@ -239,9 +239,10 @@ fn read_run(path: &Path, spec: &Spec) -> (Option<Run>, Vec<Warning>) {
         .flatten()
         .filter_map(|n| Some((n.to_string(), captures.name(n)?.as_str().to_string())))
         .collect();
-    let content = match read_trace(path) {
-        Ok(bytes) => read_values(&bytes, path, spec, &mut warnings),
-        Err(why) => {
+    let content = match std::fs::File::open(path) {
+        Ok(mut file) => read_values(&mut file, path, spec, &mut warnings),
+        Err(e) => {
+            let why = format!("cannot be read ({e})");
             warnings.push(Warning::new(path, format!("{why}; the cell shows no data")));
             Err(Unusable(why))
         }
@@ -254,69 +255,24 @@ fn read_run(path: &Path, spec: &Spec) -> (Option<Run>, Vec<Warning>) {
     (Some(run), warnings)
 }
 
-/// Largest trace file read. Files are read whole, one per core at a time,
-/// so this bounds memory; real traces are a few MB.
-pub const MAX_TRACE_BYTES: u64 = 1 << 30;
-
-/// A trace's bytes, unless it is too large or clearly not JSON: the first
-/// 4 KiB are looked at before the rest is read, so a 6 GB file of zeros
-/// is turned down at once.
-fn read_trace(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot be read ({e})"))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size > MAX_TRACE_BYTES {
-        return Err(format!(
-            "is {:.1} GiB, more than the {} GiB memheat reads",
-            size as f64 / (1u64 << 30) as f64,
-            MAX_TRACE_BYTES >> 30
-        ));
-    }
-    let mut head = [0u8; 4096];
-    let mut filled = 0;
-    while filled < head.len() {
-        match file.read(&mut head[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("cannot be read ({e})")),
-        }
-    }
-    let first = head[..filled].iter().find(|b| !b.is_ascii_whitespace());
-    if let Some(&byte) = first
-        && byte != b'{'
-    {
-        let at = head.iter().position(|b| b == &byte).unwrap_or(0);
-        return Err(format!(
-            "is not a JSON object (byte {} is 0x{byte:02x}, not `{{`)",
-            at + 1
-        ));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).max(filled));
-    bytes.extend_from_slice(&head[..filled]);
-    file.take(MAX_TRACE_BYTES + 1 - filled as u64)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot be read ({e})"))?;
-    if bytes.len() as u64 > MAX_TRACE_BYTES {
-        return Err(format!(
-            "grew past {} GiB while being read",
-            MAX_TRACE_BYTES >> 30
-        ));
-    }
-    Ok(bytes)
-}
-
-/// Extracts the rank's values from a trace document.
+/// Extracts the rank's values from a trace file.
 fn read_values(
-    bytes: &[u8],
+    file: &mut (impl std::io::Read + std::io::Seek),
     path: &Path,
     spec: &Spec,
     warnings: &mut Vec<Warning>,
 ) -> Result<RunValues, Unusable> {
     let mut warn = |message: String| warnings.push(Warning::new(path, message));
-    let ranks = trace::scan(bytes).map_err(|e| {
-        warn(format!("malformed JSON: {e}; the cell shows no data"));
-        Unusable("malformed JSON".into())
+    let ranks = trace::read(file).map_err(|e| {
+        let (why, reason) = match e {
+            trace::ReadError::Io(e) => {
+                let why = format!("cannot be read ({e})");
+                (why.clone(), why)
+            }
+            trace::ReadError::Scan(e) => (format!("malformed JSON: {e}"), "malformed JSON".into()),
+        };
+        warn(format!("{why}; the cell shows no data"));
+        Unusable(reason)
     })?;
     let wanted = &spec.inputs.rank;
     // Like Python's json module, a repeated key means its last value; say so,
@@ -602,7 +558,12 @@ mod tests {
 
     fn values(json: &str) -> (Result<RunValues, Unusable>, Vec<String>) {
         let mut w = Vec::new();
-        let r = read_values(json.as_bytes(), Path::new("f.json"), &spec(""), &mut w);
+        let r = read_values(
+            &mut std::io::Cursor::new(json),
+            Path::new("f.json"),
+            &spec(""),
+            &mut w,
+        );
         (r, w.into_iter().map(|w| w.to_string()).collect())
     }
 
@@ -761,7 +722,7 @@ mod tests {
         #[test]
         fn trace_reader_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let mut w = Vec::new();
-            let _ = read_values(&bytes, Path::new("f.json"), &spec(""), &mut w);
+            let _ = read_values(&mut std::io::Cursor::new(&bytes), Path::new("f.json"), &spec(""), &mut w);
         }
     }
 }

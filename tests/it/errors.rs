@@ -731,20 +731,58 @@ fn r8_a_huge_file_that_is_not_json_is_rejected_without_reading_it() {
     assert_eq!(
         warnings(&built),
         [format!(
-            "{}: is 6.0 GiB, more than the 1 GiB memheat reads; the cell shows no data",
-            f.path(&name).display()
-        )]
-    );
-    file.set_len(100 << 20).unwrap();
-    let built = f.build().unwrap();
-    assert_eq!(
-        warnings(&built),
-        [format!(
-            "{}: is not a JSON object (byte 1 is 0x00, not `{{`); the cell shows no data",
+            "{}: malformed JSON: line 1 column 1 (byte 0): expected a JSON object, found byte 0x00; \
+             the cell shows no data",
             f.path(&name).display()
         )]
     );
     assert_eq!(cell(&built, "2", "2").state, CellState::Invalid);
+}
+
+/// r8: a 2 GB trace was read whole (2.07 GB RSS); now it streams through a
+/// fixed buffer, so a trace larger than the old 1 GiB limit reads, and an
+/// error after its samples names the line in the file.
+#[cfg(unix)]
+#[test]
+fn r8_a_trace_larger_than_memory_would_allow_is_streamed() {
+    use std::io::{Seek, SeekFrom, Write};
+    let f = Fixture::new();
+    good(&f);
+    let write = |name: &str, hole: i64, tail: &str| {
+        let mut file = std::fs::File::create(f.path(name)).unwrap();
+        file.write_all(b"{\"0\": {\"peak_allocated_MB\": 20480.0, \"samples\": [\n")
+            .unwrap();
+        // A hole of zero bytes inside the array, which memheat skips.
+        file.seek(SeekFrom::Current(hole)).unwrap();
+        file.write_all(tail.as_bytes()).unwrap();
+    };
+    write(
+        &format!("traces/{}", Fixture::trace_name(2, 2, 1)),
+        (1 << 30) + (1 << 26),
+        "\n], \"theoretical_memory_MB\": 30720.0}}\n",
+    );
+    let broken = format!("traces/{}", Fixture::trace_name(2, 1, 1));
+    write(
+        &broken,
+        1 << 26,
+        "\n],\n\"theoretical_memory_MB\": 30720.0,}}\n",
+    );
+    let built = f.build().unwrap();
+    let big = cell(&built, "2", "2");
+    assert_eq!(big.state, CellState::Measured);
+    assert_eq!(
+        (big.actual, big.theory),
+        (Some(20.0), Some(30.0)),
+        "20480 and 30720 MB in GB"
+    );
+    assert_eq!(
+        warnings(&built),
+        [format!(
+            "{}: malformed JSON: line 4 column 34 (byte 67108951): expected a string key, \
+             found `}}`; the cell shows no data",
+            f.path(&broken).display()
+        )]
+    );
 }
 
 /// r8: nothing bounded the grid: a log with thousands of configs made a

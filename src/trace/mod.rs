@@ -21,6 +21,10 @@
 
 use std::fmt;
 
+mod stream;
+
+pub use stream::{ReadError, read};
+
 /// One top-level member of the trace document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rank {
@@ -104,6 +108,8 @@ pub enum ScanErrorKind {
     InvalidString { reason: &'static str },
     /// Zero bytes or only whitespace.
     Empty,
+    /// More than `limit` bytes of keys and scalars outside skipped containers (see `read`).
+    TooLarge { limit: usize },
 }
 
 impl ScanError {
@@ -113,13 +119,7 @@ impl ScanError {
         let head = &bytes[..offset];
         let line = memchr::memchr_iter(b'\n', head).count() + 1;
         let line_start = memchr::memrchr(b'\n', head).map_or(0, |p| p + 1);
-        // Count UTF-8 lead bytes (anything that is not a continuation byte): chars for valid text,
-        // a sane approximation for invalid bytes.
-        let column = head[line_start..]
-            .iter()
-            .filter(|&&c| c & 0xC0 != 0x80)
-            .count()
-            + 1;
+        let column = chars(&head[line_start..]) + 1;
         ScanError {
             kind,
             offset,
@@ -162,6 +162,12 @@ impl fmt::Display for ScanError {
             ScanErrorKind::InvalidNumber { text } => write!(f, "invalid number `{text}`"),
             ScanErrorKind::InvalidString { reason } => write!(f, "invalid string: {reason}"),
             ScanErrorKind::Empty => f.write_str("empty document"),
+            ScanErrorKind::TooLarge { limit } => write!(
+                f,
+                "more than {} MiB of keys and scalar values outside arrays and objects, \
+                 where a memory trace holds a few KiB",
+                limit >> 20
+            ),
         }
     }
 }
@@ -653,6 +659,12 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The number of UTF-8 lead bytes (anything that is not a continuation byte) in `s`: its chars
+/// when it is valid text, a sane approximation otherwise.
+fn chars(s: &[u8]) -> usize {
+    s.iter().filter(|&&c| c & 0xC0 != 0x80).count()
+}
+
 /// Number of `"` in `s`. memchr's iterator count is vectorised (SIMD compare + popcount; measured
 /// 3x faster than a u64 SWAR popcount); short stretches skip its setup cost.
 fn count_quotes(s: &[u8]) -> usize {
@@ -720,6 +732,7 @@ mod tests {
     }
 
     fn kind(doc: &[u8]) -> ScanErrorKind {
+        assert_eq!(None, streamed_difference(doc));
         scan(doc).unwrap_err().kind
     }
 
@@ -892,6 +905,7 @@ mod tests {
         let samples_open = EXAMPLE.find('[').unwrap();
         let samples_close = EXAMPLE.find("],").unwrap();
         for cut in 0..doc.len() {
+            assert_eq!(None, streamed_difference(&doc[..cut]));
             let err = scan(&doc[..cut]).unwrap_err();
             assert_eq!(err.offset, cut, "cut {cut}");
             if cut == 0 {
@@ -970,6 +984,12 @@ mod tests {
             }
         );
         assert_eq!((err.offset, err.line, err.column), (14, 1, 15));
+
+        // After a skipped container of several lines, which `read` drops before scanning.
+        let doc = "{\n \"0\": {\n  \"samples\": [\n   1,\n   2\n  ],\n  \"a\": x}}";
+        let err = scan(doc.as_bytes()).unwrap_err();
+        assert_eq!((err.offset, err.line, err.column), (48, 7, 8));
+        assert_eq!(None, streamed_difference(doc.as_bytes()));
     }
 
     #[test]
@@ -1402,6 +1422,22 @@ mod tests {
         }
     }
 
+    /// How `read` through small chunks disagrees with `scan` of the whole document, which it
+    /// must not: the same ranks, or the same error at the same offset, line and column.
+    fn streamed_difference(bytes: &[u8]) -> Option<String> {
+        let scanned = scan(bytes);
+        [1, 5, 4096].into_iter().find_map(|chunk| {
+            let streamed = stream::read_with(&mut std::io::Cursor::new(bytes), chunk, usize::MAX);
+            match (&scanned, &streamed) {
+                (Ok(a), Ok(b)) if a == b => None,
+                (Err(a), Err(ReadError::Scan(b))) if a == b => None,
+                _ => Some(format!(
+                    "chunk {chunk}: scan {scanned:?}, read {streamed:?}"
+                )),
+            }
+        })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -1411,6 +1447,7 @@ mod tests {
             let ranks = scan(text.as_bytes()).unwrap();
             prop_assert_eq!(&ranks, &model(&doc));
             check_against_serde(&text, &ranks);
+            prop_assert_eq!(None, streamed_difference(text.as_bytes()));
         }
 
         #[test]
@@ -1426,6 +1463,7 @@ mod tests {
             let cut = cut.index(end + 1);
             let err = scan(&text.as_bytes()[..cut]).unwrap_err();
             prop_assert!(err.offset <= cut);
+            prop_assert_eq!(None, streamed_difference(&text.as_bytes()[..cut]));
         }
 
         #[test]
@@ -1447,11 +1485,13 @@ mod tests {
                 prop_assert!(e.offset <= bytes.len() && e.line >= 1 && e.column >= 1);
                 let _ = e.to_string();
             }
+            prop_assert_eq!(None, streamed_difference(&bytes));
         }
 
         #[test]
         fn arbitrary_bytes_do_not_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
             let _ = scan(&bytes).map_err(|e| e.to_string());
+            prop_assert_eq!(None, streamed_difference(&bytes));
         }
 
         #[test]
@@ -1462,6 +1502,8 @@ mod tests {
             v.extend_from_slice(&bytes);
             let _ = scan(&v).map_err(|e| e.to_string());
             let _ = scan(&bytes).map_err(|e| e.to_string());
+            prop_assert_eq!(None, streamed_difference(&v));
+            prop_assert_eq!(None, streamed_difference(&bytes));
         }
     }
 }

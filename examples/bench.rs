@@ -90,6 +90,7 @@ impl Scenario {
             output: Some(self.output.clone()),
             dpi: self.dpi,
             strict: false,
+            ..BuildOptions::default()
         }
     }
 
@@ -193,6 +194,12 @@ fn run(args: &Args) -> Result<(), String> {
         args.runs
     );
     print_many_specs(&memheat_bin, &dir, args.runs)?;
+
+    println!(
+        "\n## `memheat watch` of the example: from a trace's change to the rebuilt PNG, median of {} changes",
+        args.runs.max(5)
+    );
+    print_watch_latency(&memheat_bin, &dir, args.runs.max(5))?;
 
     println!("\n## Sizes");
     print_sizes(&in_process, &end_to_end)?;
@@ -529,6 +536,89 @@ fn print_many_specs(bin: &Path, dir: &Path, runs: usize) -> Result<(), String> {
         ms(one_by_one)
     );
     println!("{:<34}{:>10.2}", "ratio", ratio(one_by_one, together));
+    Ok(())
+}
+
+/// Runs `memheat watch` on a copy of the example, rewrites one trace at a
+/// time, and times each change to the status line that follows it, which
+/// is printed once the PNG is written.
+fn print_watch_latency(bin: &Path, dir: &Path, changes: usize) -> Result<(), String> {
+    use std::io::BufRead as _;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let copy = dir.join("watch");
+    let traces = copy.join("traces");
+    let logs = copy.join("logs");
+    for (from, to) in [
+        ("examples/485B/traces", &traces),
+        ("examples/485B/logs", &logs),
+    ] {
+        fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+        for entry in fs::read_dir(root.join(from)).map_err(|e| format!("{from}: {e}"))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            fs::copy(&path, to.join(path.file_name().unwrap_or_default()))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let spec = copy.join("spec.yaml");
+    fs::write(
+        &spec,
+        "inputs:\n  traces: traces/*.json\n  logs: {success: logs/successful_configs.log, failure: logs/failed_configs.log}\noutput: {path: fig, dpi: 300}\n",
+    )
+    .map_err(|e| format!("{}: {e}", spec.display()))?;
+    let mut child = Command::new(bin)
+        .args(["watch", "spec.yaml"])
+        .current_dir(&copy)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    let mut lines = std::io::BufReader::new(child.stderr.take().ok_or("no stderr")?).lines();
+    let mut next_line = || -> Result<String, String> {
+        match lines.next() {
+            Some(Ok(line)) => Ok(line),
+            _ => Err("memheat watch stopped".to_owned()),
+        }
+    };
+    let first = next_line()?;
+    let trace = fs::read_dir(&traces)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| Some(e.ok()?.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .ok_or("no trace")?;
+    let original = fs::read_to_string(&trace).map_err(|e| e.to_string())?;
+    let mut latencies = Vec::with_capacity(changes);
+    let mut rebuilds = Vec::with_capacity(changes);
+    for i in 0..changes {
+        // A different peak each time, so every rebuild draws a new PNG.
+        let changed = original.replacen(
+            "\"peak_allocated_MB\": ",
+            &format!("\"peak_allocated_MB\": {}", i + 1),
+            1,
+        );
+        let start = Instant::now();
+        fs::write(&trace, changed).map_err(|e| e.to_string())?;
+        let status = next_line()?;
+        latencies.push(start.elapsed());
+        let build_ms = status
+            .rsplit_once(" in ")
+            .and_then(|(_, t)| t.strip_suffix(" ms"))
+            .and_then(|t| t.parse::<f64>().ok())
+            .ok_or_else(|| format!("unexpected status line: {status}"))?;
+        rebuilds.push(Duration::from_secs_f64(build_ms / 1e3));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("first build: {first}");
+    println!(
+        "{:<34}{:>10.1}",
+        "change to rebuilt PNG, ms",
+        ms(median(latencies))
+    );
+    println!(
+        "{:<34}{:>10.1}",
+        "of which the rebuild, ms",
+        ms(median(rebuilds))
+    );
     Ok(())
 }
 

@@ -43,6 +43,13 @@ pub enum Command {
     /// Exit 0 when every spec is fine, 1 on any error (or any warning with
     /// --strict). Meant for pre-commit hooks and CI.
     Check(CheckArgs),
+    /// Build, then rebuild whenever an input changes, until Ctrl-C.
+    ///
+    /// Takes build's options. Watches each spec, its template, traces and
+    /// logs, and the directories its globs list (a new or deleted trace
+    /// counts). Prints one line per rebuild on stderr; a failed build prints
+    /// its errors and watching goes on.
+    Watch(BuildArgs),
     /// Print the figure's numbers, one row per cell, as CSV or JSON.
     Data(DataArgs),
     /// Print the built-in Typst template, a starting point for `template:`.
@@ -61,7 +68,7 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct BuildArgs {
     /// Figure specs (YAML). Relative paths inside a spec resolve against its directory.
     #[arg(required = true, value_name = "SPEC")]
@@ -129,6 +136,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let format = cli.diagnostic_format;
     let ok = match cli.command {
         Command::Build(args) => build(&args, format),
+        Command::Watch(args) => watch(&args, format),
         Command::Check(args) => check(&args, format),
         Command::Data(args) => data(&args, format),
         Command::Template => print(crate::template::HEATMAP),
@@ -169,16 +177,7 @@ fn usage_error(message: &str) -> ! {
 }
 
 fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
-    if args.specs.len() > 1 && args.output.is_some() {
-        usage_error(
-            "--output names one figure; build the specs one at a time, or set `output.path` in each",
-        );
-    }
-    let options = BuildOptions {
-        output: args.output.clone(),
-        dpi: args.dpi,
-        strict: args.strict,
-    };
+    let options = build_options(args);
     let start = std::time::Instant::now();
     let engine = Engine::default();
     if args.timings {
@@ -188,15 +187,47 @@ fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
             ms(start.elapsed())
         );
     }
-    // Specs build on all cores; results print in argument order.
-    let results: Vec<Result<Built, Box<Failed>>> = args
-        .specs
+    let results = build_all(args, &options, &engine);
+    report_builds(args, &results, format)
+}
+
+fn build_options(args: &BuildArgs) -> BuildOptions {
+    if args.specs.len() > 1 && args.output.is_some() {
+        usage_error(
+            "--output names one figure; build the specs one at a time, or set `output.path` in each",
+        );
+    }
+    BuildOptions {
+        output: args.output.clone(),
+        dpi: args.dpi,
+        strict: args.strict,
+        // Specs of one paper often read the same sweep.
+        traces: Some(Default::default()),
+    }
+}
+
+/// Builds every spec on all cores; results come in argument order.
+fn build_all(
+    args: &BuildArgs,
+    options: &BuildOptions,
+    engine: &Engine,
+) -> Vec<Result<Built, Box<Failed>>> {
+    args.specs
         .par_iter()
-        .map(|spec| crate::build(spec, &options, &engine))
-        .collect();
+        .map(|spec| crate::build(spec, options, engine))
+        .collect()
+}
+
+/// Prints what the builds did (warnings, errors, `wrote` lines unless
+/// quiet, timings) and writes the depfile. `true` if all went well.
+fn report_builds(
+    args: &BuildArgs,
+    results: &[Result<Built, Box<Failed>>],
+    format: DiagnosticFormat,
+) -> bool {
     let mut all_ok = true;
     let mut rules = String::new();
-    for result in &results {
+    for result in results {
         let mut err = std::io::stderr().lock();
         match result {
             Ok(built) => {
@@ -267,6 +298,104 @@ fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
         };
     }
     all_ok
+}
+
+/// Builds, then waits for a change to any input and builds again, forever:
+/// only an error of the watcher itself, or a signal, ends it.
+fn watch(args: &BuildArgs, format: DiagnosticFormat) -> bool {
+    let options = build_options(args);
+    let engine = Engine::default();
+    let mut watcher = match crate::watch::Watcher::new() {
+        Ok(watcher) => watcher,
+        Err(e) => return report(e.into(), format),
+    };
+    // The status line names the outputs; the rounds print no `wrote` lines.
+    let round_args = BuildArgs {
+        quiet: true,
+        ..args.clone()
+    };
+    let mut outputs: Vec<PathBuf> = args.deps.iter().cloned().collect();
+    let mut changed = None;
+    loop {
+        let start = std::time::Instant::now();
+        let results = build_all(args, &options, &engine);
+        let ok = report_builds(&round_args, &results, format);
+        let elapsed = start.elapsed();
+        outputs.extend(results.iter().flatten().flat_map(|b| b.written.clone()));
+        outputs.sort();
+        outputs.dedup();
+        let deps: Vec<&crate::Deps> = results
+            .iter()
+            .map(|r| match r {
+                Ok(built) => &built.deps,
+                Err(failed) => &failed.deps,
+            })
+            .collect();
+        if let Some(traces) = &options.traces {
+            let read: Vec<PathBuf> = deps.iter().flat_map(|d| d.files.clone()).collect();
+            traces.retain(&read);
+        }
+        // Typst memoizes across compiles; keep what the last few rounds used.
+        typst::comemo::evict(10);
+        let watching = match watcher.follow(deps, &outputs) {
+            Ok(counts) => counts,
+            Err(e) => return report(e.into(), format),
+        };
+        if !ok || !args.quiet {
+            eprintln!(
+                "{}",
+                watch_status(changed.as_deref(), &results, elapsed, watching)
+            );
+        }
+        changed = match watcher.changed() {
+            Ok(paths) => Some(paths),
+            Err(e) => return report(e.into(), format),
+        };
+    }
+}
+
+/// One line per round: what changed, what was built or that it failed, and
+/// after the first build, what is watched.
+fn watch_status(
+    changed: Option<&[PathBuf]>,
+    results: &[Result<Built, Box<Failed>>],
+    elapsed: std::time::Duration,
+    (files, dirs): (usize, usize),
+) -> String {
+    let mut line = match changed {
+        Some([first, rest @ ..]) => {
+            let more = match rest.len() {
+                0 => String::new(),
+                n => format!(" (and {n} more)"),
+            };
+            format!("{}{more} changed: ", paths::shown(first))
+        }
+        _ => String::new(),
+    };
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    if failed == 0 {
+        let written: Vec<String> = results
+            .iter()
+            .flatten()
+            .flat_map(|b| b.written.iter().map(|p| paths::shown(p)))
+            .collect();
+        line += &format!("built {} in {:.0} ms", written.join(", "), ms(elapsed));
+    } else {
+        line += &format!(
+            "{failed} of {} spec(s) failed; fix and save to rebuild",
+            results.len()
+        );
+    }
+    if changed.is_none() {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        line += &format!(
+            "; watching {} and {} (Ctrl-C to stop)",
+            plural(files, "file", "files"),
+            plural(dirs, "directory", "directories")
+        );
+    }
+    line
 }
 
 fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {

@@ -8,11 +8,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use crate::spec::{Key, KeyError, Logs, Spec, X_DEFAULTS, Y_DEFAULTS, canonical};
-use crate::trace::{self, RankValue, Scalar};
+use crate::trace::{self, Rank, RankValue, Scalar};
 use crate::walk::WalkError;
 
 /// A problem with one input file; the build goes on.
@@ -119,8 +120,13 @@ pub struct Sweep {
 /// Resolves the spec's globs against `base` (the spec's directory) and
 /// reads every match, trace files in parallel. On an error, `sweep` holds
 /// what was read before it.
-pub fn load(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError> {
-    let result = load_into(spec, base, sweep);
+pub fn load(
+    spec: &Spec,
+    base: &Path,
+    cache: Option<&TraceCache>,
+    sweep: &mut Sweep,
+) -> Result<(), KeyError> {
+    let result = load_into(spec, base, cache, sweep);
     sweep.inputs.sort();
     sweep.inputs.dedup();
     sweep.dirs.sort();
@@ -128,7 +134,12 @@ pub fn load(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError>
     result
 }
 
-fn load_into(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError> {
+fn load_into(
+    spec: &Spec,
+    base: &Path,
+    cache: Option<&TraceCache>,
+    sweep: &mut Sweep,
+) -> Result<(), KeyError> {
     let trace_paths = expand_globs(
         &spec.inputs.traces.0,
         base,
@@ -137,7 +148,7 @@ fn load_into(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError
     )?;
     let results: Vec<(Option<Run>, Vec<Warning>)> = trace_paths
         .par_iter()
-        .map(|path| read_run(path, spec))
+        .map(|path| read_run(path, spec, cache))
         .collect();
     for (run, warnings) in results {
         sweep.runs.extend(run);
@@ -217,7 +228,7 @@ fn expand_globs(
 }
 
 /// Reads one trace file. `None` when its name does not match the pattern.
-fn read_run(path: &Path, spec: &Spec) -> (Option<Run>, Vec<Warning>) {
+fn read_run(path: &Path, spec: &Spec, cache: Option<&TraceCache>) -> (Option<Run>, Vec<Warning>) {
     let mut warnings = Vec::new();
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         warnings.push(Warning::new(path, "file name is not valid UTF-8; skipped"));
@@ -239,12 +250,18 @@ fn read_run(path: &Path, spec: &Spec) -> (Option<Run>, Vec<Warning>) {
         .flatten()
         .filter_map(|n| Some((n.to_string(), captures.name(n)?.as_str().to_string())))
         .collect();
-    let content = match std::fs::File::open(path) {
-        Ok(mut file) => read_values(&mut file, path, spec, &mut warnings),
-        Err(e) => {
-            let why = format!("cannot be read ({e})");
-            warnings.push(Warning::new(path, format!("{why}; the cell shows no data")));
-            Err(Unusable(why))
+    let ranks = match cache {
+        Some(cache) => cache.ranks(path),
+        None => Arc::new(read_ranks(path)),
+    };
+    let content = match &*ranks {
+        Ok(ranks) => read_values(ranks, path, spec, &mut warnings),
+        Err(unreadable) => {
+            warnings.push(Warning::new(
+                path,
+                format!("{}; the cell shows no data", unreadable.warning),
+            ));
+            Err(Unusable(unreadable.reason.clone()))
         }
     };
     let run = Run {
@@ -255,25 +272,108 @@ fn read_run(path: &Path, spec: &Spec) -> (Option<Run>, Vec<Warning>) {
     (Some(run), warnings)
 }
 
-/// Extracts the rank's values from a trace file.
+/// Why a trace file gives no ranks: the warning to print, and the short
+/// reason a cell keeps.
+#[derive(Debug, Clone, PartialEq)]
+struct Unreadable {
+    warning: String,
+    reason: String,
+}
+
+type Ranks = Result<Vec<Rank>, Unreadable>;
+
+fn read_ranks(path: &Path) -> Ranks {
+    let file = std::fs::File::open(path);
+    file.map_err(trace::ReadError::Io)
+        .and_then(|mut file| trace::read(&mut file))
+        .map_err(unreadable)
+}
+
+fn unreadable(e: trace::ReadError) -> Unreadable {
+    match e {
+        trace::ReadError::Io(e) => {
+            let why = format!("cannot be read ({e})");
+            Unreadable {
+                warning: why.clone(),
+                reason: why,
+            }
+        }
+        trace::ReadError::Scan(e) => Unreadable {
+            warning: format!("malformed JSON: {e}"),
+            reason: "malformed JSON".into(),
+        },
+    }
+}
+
+/// Traces read by earlier builds in this process (`watch`, several specs
+/// over the same data). A file is read again when its size, modification
+/// time or (on Unix) inode or change time differ from when it was read.
+#[derive(Debug, Default)]
+pub struct TraceCache(Mutex<HashMap<PathBuf, (Stamp, Arc<Ranks>)>>);
+
+/// What tells a file changed without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64, i64, i64),
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt as _;
+        Some(Stamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            #[cfg(unix)]
+            inode: (m.dev(), m.ino(), m.ctime(), m.ctime_nsec()),
+        })
+    }
+}
+
+impl TraceCache {
+    fn ranks(&self, path: &Path) -> Arc<Ranks> {
+        // Stat before reading: a change during the read leaves an older
+        // stamp, so the next build reads the file again.
+        let Some(stamp) = Stamp::of(path) else {
+            return Arc::new(read_ranks(path));
+        };
+        let cached = self.lock().get(path).cloned();
+        if let Some((seen, ranks)) = cached
+            && seen == stamp
+        {
+            return ranks;
+        }
+        let ranks = Arc::new(read_ranks(path));
+        self.lock()
+            .insert(path.to_path_buf(), (stamp, Arc::clone(&ranks)));
+        ranks
+    }
+
+    /// Forgets every file but `keep`, so a long watch does not accumulate
+    /// traces that are gone.
+    pub fn retain(&self, keep: &[PathBuf]) {
+        let keep: std::collections::HashSet<&PathBuf> = keep.iter().collect();
+        self.lock().retain(|path, _| keep.contains(path));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (Stamp, Arc<Ranks>)>> {
+        // A panic while holding the lock cannot leave a half-inserted entry.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Extracts the rank's values from a trace's ranks.
 fn read_values(
-    file: &mut (impl std::io::Read + std::io::Seek),
+    ranks: &[Rank],
     path: &Path,
     spec: &Spec,
     warnings: &mut Vec<Warning>,
 ) -> Result<RunValues, Unusable> {
     let mut warn = |message: String| warnings.push(Warning::new(path, message));
-    let ranks = trace::read(file).map_err(|e| {
-        let (why, reason) = match e {
-            trace::ReadError::Io(e) => {
-                let why = format!("cannot be read ({e})");
-                (why.clone(), why)
-            }
-            trace::ReadError::Scan(e) => (format!("malformed JSON: {e}"), "malformed JSON".into()),
-        };
-        warn(format!("{why}; the cell shows no data"));
-        Unusable(reason)
-    })?;
     let wanted = &spec.inputs.rank;
     // Like Python's json module, a repeated key means its last value; say so,
     // since a tracer that writes a key twice is usually broken.
@@ -284,7 +384,7 @@ fn read_values(
     }
     let rank = match ranks.iter().rev().find(|r| &r.key == wanted) {
         Some(rank) => rank,
-        None => match ranks.as_slice() {
+        None => match ranks {
             [] => {
                 warn("the trace is empty (`{}`); the cell shows no data".into());
                 return Err(Unusable("empty trace".into()));
@@ -558,13 +658,40 @@ mod tests {
 
     fn values(json: &str) -> (Result<RunValues, Unusable>, Vec<String>) {
         let mut w = Vec::new();
-        let r = read_values(
-            &mut std::io::Cursor::new(json),
-            Path::new("f.json"),
-            &spec(""),
-            &mut w,
-        );
+        let ranks = trace::read(&mut std::io::Cursor::new(json)).unwrap();
+        let r = read_values(&ranks, Path::new("f.json"), &spec(""), &mut w);
         (r, w.into_iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn the_cache_reads_a_trace_again_only_when_it_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        let peak = |cache: &TraceCache| match &*cache.ranks(&path) {
+            Ok(ranks) => format!("{:?}", ranks[0].value),
+            Err(u) => u.warning.clone(),
+        };
+        std::fs::write(&path, r#"{"0": {"peak_allocated_MB": 1}}"#).unwrap();
+        let cache = TraceCache::default();
+        let first = cache.ranks(&path);
+        assert!(
+            Arc::ptr_eq(&first, &cache.ranks(&path)),
+            "unchanged: not read again"
+        );
+        // Same length, new content: the inode and change time tell.
+        std::fs::write(dir.path().join("new"), r#"{"0": {"peak_allocated_MB": 2}}"#).unwrap();
+        std::fs::rename(dir.path().join("new"), &path).unwrap();
+        assert_eq!(
+            peak(&cache),
+            r#"Object([("peak_allocated_MB", Number(2.0))])"#
+        );
+        std::fs::write(&path, "{").unwrap();
+        assert_eq!(
+            peak(&cache),
+            "malformed JSON: line 1 column 2 (byte 1): unexpected end of file inside the top-level object"
+        );
+        cache.retain(&[]);
+        assert!(cache.lock().is_empty());
     }
 
     fn entries_of(text: &str, pattern: &regex::Regex) -> Vec<LogEntry> {
@@ -722,7 +849,9 @@ mod tests {
         #[test]
         fn trace_reader_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let mut w = Vec::new();
-            let _ = read_values(&mut std::io::Cursor::new(&bytes), Path::new("f.json"), &spec(""), &mut w);
+            if let Ok(ranks) = trace::read(&mut std::io::Cursor::new(&bytes)) {
+                let _ = read_values(&ranks, Path::new("f.json"), &spec(""), &mut w);
+            }
         }
     }
 }

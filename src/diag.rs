@@ -178,6 +178,11 @@ fn error_records(e: &Error) -> Vec<Record> {
             vec!["lower `output.dpi` or --dpi; 300 is print quality".into()],
             None,
         )],
+        Error::Watch(_) => vec![plain(
+            e.to_string(),
+            vec!["on Linux, a full inotify table is the usual cause: raise fs.inotify.max_user_watches, or stop other watchers".into()],
+            None,
+        )],
         Error::NoData { spec, .. } => vec![plain(
             e.to_string(),
             vec![],

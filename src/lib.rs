@@ -29,8 +29,9 @@ mod spec;
 mod template;
 mod trace;
 mod walk;
+mod watch;
 
-pub use data::Warning;
+pub use data::{TraceCache, Warning};
 pub use spec::Spec;
 pub use template::Template;
 
@@ -64,6 +65,8 @@ pub enum Error {
     Compile(#[from] CompileError),
     #[error(transparent)]
     Export(#[from] ExportError),
+    #[error(transparent)]
+    Watch(#[from] watch::WatchError),
     #[error("{} warning(s), and strict mode is on", .0.len())]
     Strict(Vec<Warning>),
     /// The figure compiled but cannot be printed as it is: too large, or
@@ -119,6 +122,8 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     pub dpi: Option<u32>,
     pub strict: bool,
+    /// Keeps parsed traces for the next build in this process.
+    pub traces: Option<std::sync::Arc<TraceCache>>,
 }
 
 /// The figure before Typst: the spec, the cells and what they came from.
@@ -215,7 +220,9 @@ pub fn load(
     let targets = targets(&spec, &source, options).map_err(|e| fail(e, vec![], &deps))?;
     check_font(&spec, &source, engine).map_err(|e| fail(e, vec![], &deps))?;
     let mut sweep = data::Sweep::default();
-    let loaded = timings.time("load", || data::load(&spec, source.dir(), &mut sweep));
+    let loaded = timings.time("load", || {
+        data::load(&spec, source.dir(), options.traces.as_deref(), &mut sweep)
+    });
     deps.files.extend(sweep.inputs.iter().cloned());
     deps.dirs = sweep.dirs.clone();
     let mut warnings = sweep.warnings.clone();

@@ -143,6 +143,11 @@ fn lock(dir: &Path) -> Result<Option<std::fs::File>, ExportError> {
     }
 }
 
+/// Whether a file name is one of the temporary files any build writes.
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".memheat-")
+}
+
 fn temp_prefix(path: &Path) -> String {
     let name = path
         .file_name()

@@ -5,4 +5,5 @@ mod cli;
 mod errors;
 mod fuzz;
 mod util;
+mod watch;
 mod workflow;

@@ -1,0 +1,209 @@
+//! `memheat watch` against real file events: a changed trace, an added and
+//! a deleted one, a broken spec and its fix, then Ctrl-C.
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use crate::util::{memheat, repo, run_in};
+
+/// Generous: CI machines are slow, and this waits for builds, not timers.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+struct Watching {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Watching {
+    fn start(dir: &Path, args: &[&str]) -> Watching {
+        let mut child = memheat()
+            .arg("watch")
+            .args(args)
+            .current_dir(dir)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                if send.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        Watching {
+            child,
+            lines,
+            seen: vec![],
+        }
+    }
+
+    /// The next status line (they start with a changed path or `built`, and
+    /// name what happened), with the lines printed before it.
+    fn next_round(&mut self) -> (String, Vec<String>) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut before = vec![];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(" in ") && line.contains(" ms")
+                        || line.contains("fix and save to rebuild")
+                    {
+                        return (line, before);
+                    }
+                    before.push(line);
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!(
+                        "no rebuild within {PATIENCE:?}; stderr so far: {:#?}",
+                        self.seen
+                    )
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("watch exited; stderr: {:#?}", self.seen)
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The `actual` column of `memheat data` for the cell at (pp, tp).
+fn actual(dir: &Path, pp: &str, tp: &str) -> String {
+    let (code, csv, stderr) = run_in(dir, &["data", "specs/485B.yaml"]);
+    assert_eq!(code, 0, "{stderr}");
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{pp},{tp},")))
+        .unwrap_or_else(|| panic!("no cell PP={pp} TP={tp} in {csv}"));
+    row.split(',').nth(3).unwrap().to_owned()
+}
+
+#[test]
+fn watch_rebuilds_on_every_kind_of_change_and_survives_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_dir(&repo().join("specs"), &d.join("specs"));
+    copy_dir(&repo().join("examples/485B"), &d.join("examples/485B"));
+    let traces = d.join("examples/485B/traces");
+    let name = "memory_trace_rank0_wd8192_tp1_pp128_dp64_exp1_expNumNone_l96_mbs1_nmbs384_gbs24576_ts30506.json";
+    let trace = traces.join(name);
+    let original = std::fs::read_to_string(&trace).unwrap();
+    assert!(original.contains(r#""peak_allocated_MB": 47796.48"#));
+    let png = d.join("figures/485B.png");
+
+    let mut watch = Watching::start(d, &["specs/485B.yaml", "--deps", "figures/485B.d"]);
+    let (status, _) = watch.next_round();
+    assert_eq!(
+        status.split(" in ").next().unwrap(),
+        "built figures/485B.pdf, figures/485B.png"
+    );
+    assert!(
+        status.ends_with("ms; watching 24 files and 1 directory (Ctrl-C to stop)"),
+        "{status}"
+    );
+    let depfile = std::fs::read_to_string(d.join("figures/485B.d")).unwrap();
+    assert!(depfile.contains(name), "{depfile}");
+    let first_png = std::fs::read(&png).unwrap();
+
+    // A trace changes in place.
+    std::fs::write(&trace, original.replace("47796.48", "20480")).unwrap();
+    let (status, _) = watch.next_round();
+    let changed = format!("examples/485B/traces/{name} changed: built figures/485B.pdf");
+    assert!(status.starts_with(&changed), "{status}");
+    assert_eq!(actual(d, "128", "1"), "20");
+    assert_ne!(
+        std::fs::read(&png).unwrap(),
+        first_png,
+        "the PNG was rebuilt"
+    );
+
+    // A newer run of the same config appears: it is the cell now.
+    let newer = name.replace("ts30506", "ts40000");
+    std::fs::write(traces.join(&newer), original.replace("47796.48", "30720")).unwrap();
+    let (status, _) = watch.next_round();
+    assert!(
+        status.contains(&format!("{newer} changed: built")),
+        "{status}"
+    );
+    assert_eq!(actual(d, "128", "1"), "30");
+
+    // ... and goes away again.
+    std::fs::remove_file(traces.join(&newer)).unwrap();
+    let (status, _) = watch.next_round();
+    assert!(
+        status.contains(&format!("{newer} changed: built")),
+        "{status}"
+    );
+    assert_eq!(actual(d, "128", "1"), "20");
+
+    // A broken spec: its error is printed and watching goes on.
+    let spec = d.join("specs/485B.yaml");
+    let good = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, format!("{good}title: [\n")).unwrap();
+    let (status, errors) = watch.next_round();
+    assert_eq!(
+        status,
+        "specs/485B.yaml changed: 1 of 1 spec(s) failed; fix and save to rebuild"
+    );
+    assert_eq!(
+        errors.first().map(String::as_str),
+        Some("error: duplicate field `title`")
+    );
+    let before_fix = std::fs::read(&png).unwrap();
+
+    // Fixed the way editors save: a new file renamed over the old one.
+    std::fs::write(
+        d.join("specs/.485B.yaml.swp"),
+        good.replace("8,192 GPUs", "8k GPUs"),
+    )
+    .unwrap();
+    std::fs::rename(d.join("specs/.485B.yaml.swp"), &spec).unwrap();
+    let (status, _) = watch.next_round();
+    assert!(
+        status.starts_with("specs/485B.yaml changed: built"),
+        "{status}"
+    );
+    assert_ne!(std::fs::read(&png).unwrap(), before_fix);
+
+    // Ctrl-C: exit 130, no temporary files left behind.
+    #[allow(unsafe_code)] // kill(2) has no std wrapper for SIGINT
+    // SAFETY: signals our own child, which has not been reaped yet.
+    let sent = unsafe { libc::kill(watch.child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(sent, 0);
+    let status = watch.child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let mut left: Vec<String> = std::fs::read_dir(d.join("figures"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["485B.d", "485B.pdf", "485B.png"]);
+}

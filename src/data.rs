@@ -261,7 +261,7 @@ pub const MAX_TRACE_BYTES: u64 = 1 << 30;
 /// A trace's bytes, unless it is too large or clearly not JSON: the first
 /// 4 KiB are looked at before the rest is read, so a 6 GB file of zeros
 /// is turned down at once.
-fn read_trace(path: &Path) -> Result<Vec<u8>, String> {
+pub(crate) fn read_trace(path: &Path) -> Result<Vec<u8>, String> {
     use std::io::Read as _;
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot be read ({e})"))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);

@@ -178,6 +178,7 @@ fn error_records(e: &Error) -> Vec<Record> {
             vec!["lower `output.dpi` or --dpi; 300 is print quality".into()],
             None,
         )],
+        Error::Init(init) => vec![plain(e.to_string(), vec![init.hint()], None)],
         Error::NoData { spec, .. } => vec![plain(
             e.to_string(),
             vec![],

@@ -380,7 +380,10 @@ fn init(args: &InitArgs, format: DiagnosticFormat) -> bool {
                 shell_word(&spec)
             ))
         }
-        Err(error) => report(error, format),
+        Err(failed) => {
+            let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
+            false
+        }
     }
 }
 

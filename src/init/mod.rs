@@ -88,33 +88,54 @@ impl InitError {
 
 /// Writes a starter spec for the sweep in `dir` to `spec` (default:
 /// `<dir's name>.yaml` in the working directory); `ask` settles ties
-/// between field names, by returning the index of an option.
+/// between field names, by returning the index of an option. A failure
+/// carries the warnings found before it (files that could not be read).
 pub fn init(
     dir: &Path,
     spec: Option<&Path>,
     force: bool,
     ask: &mut dyn FnMut(&Question) -> usize,
-) -> Result<Initialized, crate::Error> {
+) -> Result<Initialized, Box<crate::Failed>> {
+    let mut warnings = Vec::new();
+    let result = write_spec(dir, spec, force, ask, &mut warnings);
+    warnings.sort();
+    warnings.dedup();
+    match result {
+        Ok(spec) => Ok(Initialized { spec, warnings }),
+        Err(error) => Err(Box::new(crate::Failed {
+            error,
+            warnings,
+            deps: crate::Deps::default(),
+        })),
+    }
+}
+
+fn write_spec(
+    dir: &Path,
+    spec: Option<&Path>,
+    force: bool,
+    ask: &mut dyn FnMut(&Question) -> usize,
+    warnings: &mut Vec<Warning>,
+) -> Result<PathBuf, crate::Error> {
     let dir_abs = sweep_dir(dir)?;
     let spec = spec.map_or_else(|| default_spec(&dir_abs), Path::to_path_buf);
     if !force && std::fs::symlink_metadata(&spec).is_ok() {
         return Err(InitError::Exists { spec }.into());
     }
-    let mut warnings = Vec::new();
-    let json = list(dir, "json", &mut warnings)?;
+    let json = list(dir, "json", warnings)?;
     let mut texts = Vec::new();
     for ext in LOG_EXTENSIONS {
-        texts.extend(list(dir, ext, &mut warnings)?);
+        texts.extend(list(dir, ext, warnings)?);
     }
     let mut inputs: Vec<PathBuf> = json.iter().chain(&texts).cloned().collect();
     inputs.sort();
     if let Some(input) = crate::paths::clobbers(&spec, &inputs) {
         return Err(InitError::WouldOverwrite { spec, input }.into());
     }
-    let traces = find_traces(dir, &json, &mut warnings)?;
+    let traces = find_traces(dir, &json, warnings)?;
     let config = read_config(dir, &traces)?;
     let choices = choose_fields(&traces.numbers, ask);
-    let texts = read_texts(texts, &mut warnings);
+    let texts = read_texts(texts, warnings);
     let [x, y] = config.axes.map(|i| config.key(i).to_string());
     let (logs, skipped) = logs::infer(&texts, &x, &y);
     let location = Location::new(dir, &dir_abs, &spec)?;
@@ -149,9 +170,7 @@ pub fn init(
     }
     let text = render::spec(&draft);
     crate::output::write_all(&[(&spec, text.as_bytes())])?;
-    warnings.sort();
-    warnings.dedup();
-    Ok(Initialized { spec, warnings })
+    Ok(spec)
 }
 
 /// `dir`, made absolute, once it is known to be a directory.
@@ -323,17 +342,24 @@ fn read_config(dir: &Path, traces: &Traces) -> Result<Config, InitError> {
     let names: Vec<&str> = traces.names.iter().map(String::as_str).collect();
     let slots = names::slots(&names);
     let axes = choose_axes(&slots).ok_or_else(|| {
-        let varying: Vec<&names::Slot> = slots
+        let varying: BTreeSet<String> = slots
             .iter()
-            .filter(|s| s.varies() && s.key.is_some())
+            .filter(|s| s.varies())
+            .filter_map(|s| s.key.as_ref().map(|k| format!("`{k}`")))
             .collect();
+        // Two varying keys always make axes, so this names at most one.
+        let tokens = match varying.into_iter().next() {
+            None => "no `<key><number>` token that varies between them".to_string(),
+            Some(key) => format!(
+                "only one varying `<key><number>` token ({key}) and no other for the second axis"
+            ),
+        };
         InitError::NoConfigs {
             dir: dir.to_path_buf(),
             found: format!(
-                "{} trace file(s) named like `{}`, with {} `<key><number>` token(s) that vary between them",
+                "the {} trace file(s) named like `{}` have {tokens}",
                 names.len(),
                 names[0],
-                if varying.is_empty() { "no" } else { "only one" }
             ),
         }
     })?;

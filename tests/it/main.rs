@@ -4,5 +4,6 @@ mod build;
 mod cli;
 mod errors;
 mod fuzz;
+mod init;
 mod util;
 mod workflow;

@@ -166,9 +166,9 @@ pub(super) fn unit(field: &str, typical: f64) -> (Unit, String) {
         _ => Unit::B,
     };
     let why = format!(
-        "`{field}` names no unit; a typical peak of {typical} reads as {:.1} GiB in {}",
+        "`{field}` names no unit; taken as {}, which makes its typical value {typical} a peak of {:.1} GiB",
+        unit.name(),
         typical * unit.bytes() / Unit::GiB.bytes(),
-        unit.name()
     );
     (unit, why)
 }
@@ -255,7 +255,7 @@ mod tests {
         assert_eq!(unit("peak", 6.1e10).0, Unit::B);
         assert_eq!(
             unit("peak", 58_716.0).1,
-            "`peak` names no unit; a typical peak of 58716 reads as 57.3 GiB in MiB"
+            "`peak` names no unit; taken as MiB, which makes its typical value 58716 a peak of 57.3 GiB"
         );
     }
 

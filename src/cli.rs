@@ -52,6 +52,14 @@ pub enum Command {
     Watch(BuildArgs),
     /// Print the figure's numbers, one row per cell, as CSV or JSON.
     Data(DataArgs),
+    /// Write a commented starter spec for a sweep directory.
+    ///
+    /// Finds the trace files (JSON) and status logs under DIR, infers how
+    /// their names encode the config, which JSON fields hold the peak and
+    /// the estimate, and the log line pattern, and writes a spec that
+    /// `memheat build` builds as it is. Asks only when two field names are
+    /// equally likely, and only when standard input is a terminal.
+    Init(InitArgs),
     /// Print the built-in Typst template, a starting point for `template:`.
     Template,
     /// List the font families embedded in memheat (usable as `style.font`).
@@ -118,6 +126,20 @@ pub struct DataArgs {
     pub strict: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The sweep's directory; traces and logs may be anywhere below it.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Where to write the spec [default: DIR's name + .yaml, in the
+    /// working directory]. Paths in it are relative to its directory.
+    #[arg(short, long, value_name = "SPEC")]
+    pub output: Option<PathBuf>,
+    /// Replace SPEC if it exists (never a file of the sweep).
+    #[arg(long)]
+    pub force: bool,
+}
+
 fn dpi(s: &str) -> Result<u32, String> {
     let n: u32 = s.parse().map_err(|e| format!("{e}"))?;
     if DPI_RANGE.contains(&n) {
@@ -139,6 +161,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Watch(args) => watch(&args, format),
         Command::Check(args) => check(&args, format),
         Command::Data(args) => data(&args, format),
+        Command::Init(args) => init(&args, format),
         Command::Template => print(crate::template::HEATMAP),
         Command::Fonts { variants } => {
             let engine = Engine::default();
@@ -464,6 +487,69 @@ fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
     match &args.output {
         Some(path) => write_file(path, text.as_bytes(), &model.deps.files, format),
         None => print(&text),
+    }
+}
+
+fn init(args: &InitArgs, format: DiagnosticFormat) -> bool {
+    use std::io::IsTerminal as _;
+    let interactive = std::io::stdin().is_terminal();
+    let mut ask = |question: &crate::init::Question| {
+        if interactive {
+            ask_on_terminal(question)
+        } else {
+            0
+        }
+    };
+    match crate::init::init(&args.dir, args.output.as_deref(), args.force, &mut ask) {
+        Ok(done) => {
+            let _ = std::io::stderr().write_all(diag::warnings(&done.warnings, format).as_bytes());
+            let spec = paths::shown(&done.spec);
+            print(&format!(
+                "wrote {spec}\nnext: memheat build {}\n",
+                shell_word(&spec)
+            ))
+        }
+        Err(failed) => {
+            let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
+            false
+        }
+    }
+}
+
+/// Asks on stderr, reads a number from stdin; Enter, end of input or
+/// three wrong answers take the first option.
+fn ask_on_terminal(question: &crate::init::Question) -> usize {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", question.topic);
+    for (i, option) in question.options.iter().enumerate() {
+        let _ = writeln!(err, "  {}) {option}", i + 1);
+    }
+    for _ in 0..3 {
+        let _ = write!(err, "choose 1-{} [1]: ", question.options.len());
+        let _ = err.flush();
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer).unwrap_or(0) == 0 {
+            break;
+        }
+        match answer.trim().parse::<usize>() {
+            _ if answer.trim().is_empty() => break,
+            Ok(n) if (1..=question.options.len()).contains(&n) => return n - 1,
+            _ => {}
+        }
+    }
+    0
+}
+
+/// A path as a shell word, quoted only when it needs to be.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c))
+    {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
 

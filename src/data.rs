@@ -275,14 +275,14 @@ fn read_run(path: &Path, spec: &Spec, cache: Option<&TraceCache>) -> (Option<Run
 /// Why a trace file gives no ranks: the warning to print, and the short
 /// reason a cell keeps.
 #[derive(Debug, Clone, PartialEq)]
-struct Unreadable {
-    warning: String,
+pub(crate) struct Unreadable {
+    pub(crate) warning: String,
     reason: String,
 }
 
 type Ranks = Result<Vec<Rank>, Unreadable>;
 
-fn read_ranks(path: &Path) -> Ranks {
+pub(crate) fn read_ranks(path: &Path) -> Ranks {
     let file = std::fs::File::open(path);
     file.map_err(trace::ReadError::Io)
         .and_then(|mut file| trace::read(&mut file))

@@ -22,6 +22,7 @@ mod colormap;
 mod data;
 mod deps;
 mod diag;
+mod init;
 mod numbers;
 pub mod output;
 mod paths;
@@ -67,6 +68,8 @@ pub enum Error {
     Export(#[from] ExportError),
     #[error(transparent)]
     Watch(#[from] watch::WatchError),
+    #[error(transparent)]
+    Init(#[from] init::InitError),
     #[error("{} warning(s), and strict mode is on", .0.len())]
     Strict(Vec<Warning>),
     /// The figure compiled but cannot be printed as it is: too large, or

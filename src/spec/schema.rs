@@ -365,7 +365,7 @@ fn default_filename() -> Pattern {
     )
     .expect("the default filename pattern is valid")
 }
-pub(super) fn default_log_line() -> Pattern {
+pub(crate) fn default_log_line() -> Pattern {
     Pattern::try_from(r"^Config\s+(?P<seq>\d+):\s*TP=(?P<tp>\d+),\s*PP=(?P<pp>\d+)".to_string())
         .expect("the default log pattern is valid")
 }

@@ -4,6 +4,7 @@ mod build;
 mod cli;
 mod errors;
 mod fuzz;
+mod init;
 mod util;
 mod watch;
 mod workflow;

@@ -90,6 +90,7 @@ impl Scenario {
             output: Some(self.output.clone()),
             dpi: self.dpi,
             strict: false,
+            ..BuildOptions::default()
         }
     }
 

@@ -12,7 +12,7 @@ use crate::compile::Engine;
 use crate::diag::{self, DiagnosticFormat};
 use crate::numbers::DataFormat;
 use crate::spec::DPI_RANGE;
-use crate::{BuildOptions, Built, Failed, paths};
+use crate::{BuildOptions, Built, Failed, Set, paths};
 
 /// Compile YAML figure specs into publication heatmaps of GPU memory.
 ///
@@ -85,6 +85,18 @@ pub struct BuildArgs {
     /// Print the time of each stage to stderr.
     #[arg(long)]
     pub timings: bool,
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+/// Spec values given on the command line.
+#[derive(Debug, clap::Args)]
+pub struct Overrides {
+    /// Set a spec key, over the spec and its bases, e.g. `--set output.dpi=600`
+    /// or `--set 'color.range=[0, 100]'`. The value is YAML, as in the spec;
+    /// a relative path is relative to the working directory. Repeatable.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE", value_parser = set)]
+    pub sets: Vec<Set>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -94,6 +106,8 @@ pub struct CheckArgs {
     /// Any warning is an error.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub overrides: Overrides,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +123,12 @@ pub struct DataArgs {
     /// Any warning is an error.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+fn set(s: &str) -> Result<Set, String> {
+    s.parse()
 }
 
 fn dpi(s: &str) -> Result<u32, String> {
@@ -178,6 +198,7 @@ fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
         output: args.output.clone(),
         dpi: args.dpi,
         strict: args.strict,
+        sets: args.overrides.sets.clone(),
     };
     let start = std::time::Instant::now();
     let engine = Engine::default();
@@ -272,6 +293,7 @@ fn build(args: &BuildArgs, format: DiagnosticFormat) -> bool {
 fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
     let options = BuildOptions {
         strict: args.strict,
+        sets: args.overrides.sets.clone(),
         ..BuildOptions::default()
     };
     let engine = Engine::default();
@@ -304,6 +326,7 @@ fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
 fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
     let options = BuildOptions {
         strict: args.strict,
+        sets: args.overrides.sets.clone(),
         ..BuildOptions::default()
     };
     let engine = Engine::default();

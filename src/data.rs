@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::spec::{Key, KeyError, Logs, Spec, X_DEFAULTS, Y_DEFAULTS, canonical};
+use crate::spec::{BaseDir, Key, KeyError, Logs, Sources, Spec, X_DEFAULTS, Y_DEFAULTS, canonical};
 use crate::trace::{self, RankValue, Scalar};
 use crate::walk::WalkError;
 
@@ -116,11 +116,11 @@ pub struct Sweep {
     pub dirs: Vec<PathBuf>,
 }
 
-/// Resolves the spec's globs against `base` (the spec's directory) and
-/// reads every match, trace files in parallel. On an error, `sweep` holds
-/// what was read before it.
-pub fn load(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError> {
-    let result = load_into(spec, base, sweep);
+/// Resolves the spec's globs, each against the directory of the file that
+/// wrote it, and reads every match, trace files in parallel. On an error,
+/// `sweep` holds what was read before it.
+pub fn load(spec: &Spec, sources: &Sources, sweep: &mut Sweep) -> Result<(), KeyError> {
+    let result = load_into(spec, sources, sweep);
     sweep.inputs.sort();
     sweep.inputs.dedup();
     sweep.dirs.sort();
@@ -128,10 +128,10 @@ pub fn load(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError>
     result
 }
 
-fn load_into(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError> {
+fn load_into(spec: &Spec, sources: &Sources, sweep: &mut Sweep) -> Result<(), KeyError> {
     let trace_paths = expand_globs(
         &spec.inputs.traces.0,
-        base,
+        sources,
         &[Key::Field("inputs"), Key::Field("traces")],
         sweep,
     )?;
@@ -150,7 +150,7 @@ fn load_into(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError
             spec.axes.x.field(&X_DEFAULTS),
             spec.axes.y.field(&Y_DEFAULTS),
         );
-        load_logs(logs, base, axes, sweep)?;
+        load_logs(logs, sources, axes, sweep)?;
     }
     Ok(())
 }
@@ -159,10 +159,14 @@ fn load_into(spec: &Spec, base: &Path, sweep: &mut Sweep) -> Result<(), KeyError
 /// a wrong path, and a figure silently missing data is worse than an error.
 fn expand_globs(
     globs: &[String],
-    base: &Path,
+    sources: &Sources,
     keys: &[Key<'static>],
     sweep: &mut Sweep,
 ) -> Result<Vec<PathBuf>, KeyError> {
+    let BaseDir {
+        dir: base,
+        described,
+    } = sources.dir_of(keys);
     let warnings = &mut sweep.warnings;
     let mut files = Vec::new();
     for (i, pattern) in globs.iter().enumerate() {
@@ -200,7 +204,7 @@ fn expand_globs(
                 &at,
                 format!("glob `{pattern}` matches no file"),
                 Some(format!(
-                    "it was resolved against `{}` (the spec's directory)",
+                    "it was resolved against `{}` ({described})",
                     if base.as_os_str().is_empty() {
                         Path::new(".")
                     } else {
@@ -426,7 +430,7 @@ pub const MAX_LOG_LINE: usize = 64 * 1024;
 /// memory per config, not per line.
 fn load_logs(
     logs: &Logs,
-    base: &Path,
+    sources: &Sources,
     axes: (&str, &str),
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
@@ -440,7 +444,7 @@ fn load_logs(
             continue;
         }
         let keys = [Key::Field("inputs"), Key::Field("logs"), Key::Field(key)];
-        for path in expand_globs(&globs.0, base, &keys, sweep)? {
+        for path in expand_globs(&globs.0, sources, &keys, sweep)? {
             let mut overflow = false;
             let read = std::fs::File::open(&path).and_then(|file| {
                 parse_log(file, &path, status, &logs.line.0, |entry| {
@@ -590,14 +594,10 @@ fn for_each_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{self, SpecSource};
+    use crate::spec;
 
     fn spec(extra: &str) -> Spec {
-        spec::parse(&SpecSource {
-            path: "t.yaml".into(),
-            text: format!("inputs:\n  traces: '*.json'\n{extra}"),
-        })
-        .unwrap()
+        spec::parse_one("t.yaml", &format!("inputs:\n  traces: '*.json'\n{extra}")).unwrap()
     }
 
     fn values(json: &str) -> (Result<RunValues, Unusable>, Vec<String>) {
@@ -704,15 +704,12 @@ mod tests {
 
     #[test]
     fn log_lines_skip_comments_blank_and_crlf() {
-        let pattern = spec::parse(&SpecSource {
-            path: "t.yaml".into(),
-            text: "inputs: {traces: x, logs: {success: s}}\n".into(),
-        })
-        .unwrap()
-        .inputs
-        .logs
-        .unwrap()
-        .line;
+        let pattern = spec::parse_one("t.yaml", "inputs: {traces: x, logs: {success: s}}\n")
+            .unwrap()
+            .inputs
+            .logs
+            .unwrap()
+            .line;
         let text = "# Config 1: TP=8, PP=8 - SUCCESS\r\n\r\nConfig 2: TP=2, PP=4, DP=1 - SUCCESS\r\ngarbage TP=3, PP=3\n";
         let entries = entries_of(text, &pattern.0);
         assert_eq!(entries.len(), 1);

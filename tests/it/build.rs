@@ -16,6 +16,7 @@ fn build_example(out: &Path, dpi: u32) -> Built {
         output: Some(out.join("fig")),
         dpi: Some(dpi),
         strict: true,
+        ..BuildOptions::default()
     };
     memheat::build(
         &repo().join("specs/485B.yaml"),

@@ -166,6 +166,7 @@ proptest! {
             output: Some(f.path("out/fig")),
             dpi: Some(20),
             strict: false,
+            ..BuildOptions::default()
         };
         match memheat::build(&f.path("spec.yaml"), &options, &Engine::default()) {
             Ok(built) => {

@@ -3,6 +3,7 @@
 mod build;
 mod cli;
 mod errors;
+mod extends;
 mod fuzz;
 mod util;
 mod workflow;

@@ -125,7 +125,8 @@ impl Node {
 
 /// The key path, below `keys`, of the first scalar whose text contains
 /// `quoted`: serde_yaml places an error of our own value parsers (a bad
-/// colour) at the enclosing mapping, but the message quotes the value.
+/// colour, a null where a value is needed) at the enclosing mapping, but
+/// the message quotes the value (null as `~`).
 fn find_quoted<'a>(value: &'a Value, keys: &mut Vec<Key<'a>>, quoted: &str) -> bool {
     let children: Vec<(Key<'a>, &'a Value)> = match value {
         Value::Mapping(map) => map
@@ -138,6 +139,7 @@ fn find_quoted<'a>(value: &'a Value, keys: &mut Vec<Key<'a>>, quoted: &str) -> b
             .map(|(i, v)| (Key::Index(i), v))
             .collect(),
         Value::Tagged(tagged) => return find_quoted(&tagged.value, keys, quoted),
+        Value::Null => return quoted == "~",
         scalar => return serde_yaml::to_string(scalar).is_ok_and(|t| t.contains(quoted)),
     };
     for (key, child) in children {
@@ -173,6 +175,12 @@ impl FromStr for Set {
         }
         if keys[0] == "extends" {
             return Err("`extends` can only be written in a spec file".into());
+        }
+        if text.trim_start().starts_with('#') {
+            return Err(format!(
+                "`#` starts a YAML comment, so the value is empty; quote it: '{path}=\"{}\"'",
+                text.trim()
+            ));
         }
         if aliases(text).nth(MAX_ALIASES).is_some() {
             return Err(format!("more than {MAX_ALIASES} YAML aliases (`*name`)"));
@@ -599,6 +607,37 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_value_is_pointed_at_where_it_was_written() {
+        let spec = |files: &[(&str, &str)], flags: &[&str]| {
+            read(files, flags)
+                .unwrap()
+                .deserialize::<super::super::Spec>()
+                .unwrap_err()
+                .to_string()
+        };
+        let files = [
+            ("fig.yaml", "extends: base.yaml\nstyle: {gap: 3pt}\n"),
+            (
+                "base.yaml",
+                "inputs: {traces: x}\nstyle:\n  gap-color: '#12'\n",
+            ),
+        ];
+        assert_eq!(
+            spec(&files, &[]),
+            "base.yaml:3:15: style: invalid colour `#12`: write it as `#rrggbb` or `#rgb` with hex digits"
+        );
+        // serde_yaml names only the mapping of a null; the flag wrote it.
+        let files = [
+            ("fig.yaml", "extends: base.yaml\n"),
+            ("base.yaml", "inputs: {traces: x}\nstyle:\n  gap: 2pt\n"),
+        ];
+        assert_eq!(
+            spec(&files, &["style.gap-color="]),
+            "--set style.gap-color=: null (`~`) is not a value for this key: write one, or remove the key to get its default"
+        );
+    }
+
+    #[test]
     fn cycles_are_errors_naming_the_chain() {
         let files = [
             ("a.yaml", "extends: b.yaml\n"),
@@ -684,6 +723,10 @@ mod tests {
             "`extends` can only be written in a spec file"
         );
         assert!(err("color.range=[0, 1").starts_with("the value is not valid YAML: "));
+        assert_eq!(
+            err("style.gap-color=#abc"),
+            "`#` starts a YAML comment, so the value is empty; quote it: 'style.gap-color=\"#abc\"'"
+        );
         // Typed like the YAML: an empty value is null, quotes make text.
         let value = |flag: &str| flag.parse::<Set>().unwrap().value;
         assert_eq!(

@@ -1,6 +1,9 @@
 //! Shared style (`extends`) and quick overrides (`--set`), issue #9: a
 //! paper's figures extend one base spec in another directory.
 
+use memheat::BuildOptions;
+use memheat::compile::Engine;
+
 use crate::errors::{Fixture, good, trace_json};
 use crate::util::{Png, pdf_text};
 
@@ -283,4 +286,28 @@ fn a_bad_set_points_at_the_flag() {
             "{stderr}"
         );
     }
+}
+
+#[test]
+fn a_failed_build_still_names_its_bases() {
+    // A watcher rebuilds when any file the failed build read changes.
+    let f = paper();
+    f.write("specs/style/paper.yaml", BASE.replace("dpi: 100", "dpi: 5"));
+    let failed = memheat::build(
+        &f.path("specs/fig.yaml"),
+        &BuildOptions::default(),
+        &Engine::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        failed.to_string(),
+        format!(
+            "{}:9:8: DPI 5 is out of range",
+            f.path("specs/style/paper.yaml").display()
+        )
+    );
+    assert_eq!(
+        failed.deps.files,
+        [f.path("specs/fig.yaml"), f.path("specs/style/paper.yaml")]
+    );
 }

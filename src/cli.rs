@@ -63,7 +63,8 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// Figure specs (YAML). Relative paths inside a spec resolve against its directory.
+    /// Figure specs (YAML). Relative paths inside a spec resolve against the
+    /// directory of the file they are written in (the spec, or a base it extends).
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<PathBuf>,
     /// Output base path (writes BASE.pdf, BASE.png, ...); one spec only.

@@ -112,7 +112,7 @@ fn error_records(e: &Error) -> Vec<Record> {
                     Place::File { path, text, span } => {
                         located(&shown(path), text, span.clone(), &e.message, hints)
                     }
-                    Place::Flag(_) => plain(e.to_string(), hints, None),
+                    Place::Flag(_) => plain(format!("{}: {}", e.place, e.message), hints, None),
                 }
             })
             .collect(),

@@ -232,6 +232,7 @@ mod tests {
         /// checks behind the syntax are reached, not just the parser.
         fn spec_like() -> impl Strategy<Value = String> {
             let key = prop::sample::select(vec![
+                "extends",
                 "inputs",
                 "traces",
                 "filename",

@@ -12,7 +12,7 @@ use crate::compile::Engine;
 use crate::diag::{self, DiagnosticFormat};
 use crate::numbers::DataFormat;
 use crate::spec::DPI_RANGE;
-use crate::{BuildOptions, Built, Failed, paths};
+use crate::{BuildOptions, Built, Failed, Set, paths};
 
 /// Compile YAML figure specs into publication heatmaps of GPU memory.
 ///
@@ -78,7 +78,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BuildArgs {
-    /// Figure specs (YAML). Relative paths inside a spec resolve against its directory.
+    /// Figure specs (YAML). Relative paths inside a spec resolve against the
+    /// directory of the file they are written in (the spec, or a base it extends).
     #[arg(required = true, value_name = "SPEC")]
     pub specs: Vec<PathBuf>,
     /// Output base path (writes BASE.pdf, BASE.png, ...); one spec only.
@@ -100,6 +101,18 @@ pub struct BuildArgs {
     /// Print the time of each stage to stderr.
     #[arg(long)]
     pub timings: bool,
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+/// Spec values given on the command line.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Overrides {
+    /// Set a spec key, over the spec and its bases, e.g. `--set output.dpi=600`
+    /// or `--set 'color.range=[0, 100]'`. The value is YAML, as in the spec;
+    /// a relative path is relative to the working directory. Repeatable.
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE", value_parser = set)]
+    pub sets: Vec<Set>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +122,8 @@ pub struct CheckArgs {
     /// Any warning is an error.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub overrides: Overrides,
 }
 
 #[derive(Debug, clap::Args)]
@@ -124,6 +139,12 @@ pub struct DataArgs {
     /// Any warning is an error.
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+fn set(s: &str) -> Result<Set, String> {
+    s.parse()
 }
 
 #[derive(Debug, clap::Args)]
@@ -224,6 +245,7 @@ fn build_options(args: &BuildArgs) -> BuildOptions {
         output: args.output.clone(),
         dpi: args.dpi,
         strict: args.strict,
+        sets: args.overrides.sets.clone(),
         // Specs of one paper often read the same sweep.
         traces: Some(Default::default()),
     }
@@ -424,6 +446,7 @@ fn watch_status(
 fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
     let options = BuildOptions {
         strict: args.strict,
+        sets: args.overrides.sets.clone(),
         ..BuildOptions::default()
     };
     let engine = Engine::default();
@@ -456,6 +479,7 @@ fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
 fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
     let options = BuildOptions {
         strict: args.strict,
+        sets: args.overrides.sets.clone(),
         ..BuildOptions::default()
     };
     let engine = Engine::default();

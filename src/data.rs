@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use crate::spec::{Key, KeyError, Logs, Spec, X_DEFAULTS, Y_DEFAULTS, canonical};
+use crate::spec::{BaseDir, Key, KeyError, Logs, Sources, Spec, X_DEFAULTS, Y_DEFAULTS, canonical};
 use crate::trace::{self, Rank, RankValue, Scalar};
 use crate::walk::WalkError;
 
@@ -117,16 +117,16 @@ pub struct Sweep {
     pub dirs: Vec<PathBuf>,
 }
 
-/// Resolves the spec's globs against `base` (the spec's directory) and
-/// reads every match, trace files in parallel. On an error, `sweep` holds
-/// what was read before it.
+/// Resolves the spec's globs, each against the directory of the file that
+/// wrote it, and reads every match, trace files in parallel. On an error,
+/// `sweep` holds what was read before it.
 pub fn load(
     spec: &Spec,
-    base: &Path,
+    sources: &Sources,
     cache: Option<&TraceCache>,
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
-    let result = load_into(spec, base, cache, sweep);
+    let result = load_into(spec, sources, cache, sweep);
     sweep.inputs.sort();
     sweep.inputs.dedup();
     sweep.dirs.sort();
@@ -136,13 +136,13 @@ pub fn load(
 
 fn load_into(
     spec: &Spec,
-    base: &Path,
+    sources: &Sources,
     cache: Option<&TraceCache>,
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
     let trace_paths = expand_globs(
         &spec.inputs.traces.0,
-        base,
+        sources,
         &[Key::Field("inputs"), Key::Field("traces")],
         sweep,
     )?;
@@ -161,7 +161,7 @@ fn load_into(
             spec.axes.x.field(&X_DEFAULTS),
             spec.axes.y.field(&Y_DEFAULTS),
         );
-        load_logs(logs, base, axes, sweep)?;
+        load_logs(logs, sources, axes, sweep)?;
     }
     Ok(())
 }
@@ -170,10 +170,14 @@ fn load_into(
 /// a wrong path, and a figure silently missing data is worse than an error.
 fn expand_globs(
     globs: &[String],
-    base: &Path,
+    sources: &Sources,
     keys: &[Key<'static>],
     sweep: &mut Sweep,
 ) -> Result<Vec<PathBuf>, KeyError> {
+    let BaseDir {
+        dir: base,
+        described,
+    } = sources.dir_of(keys);
     let warnings = &mut sweep.warnings;
     let mut files = Vec::new();
     for (i, pattern) in globs.iter().enumerate() {
@@ -211,7 +215,7 @@ fn expand_globs(
                 &at,
                 format!("glob `{pattern}` matches no file"),
                 Some(format!(
-                    "it was resolved against `{}` (the spec's directory)",
+                    "it was resolved against `{}` ({described})",
                     if base.as_os_str().is_empty() {
                         Path::new(".")
                     } else {
@@ -482,7 +486,7 @@ pub const MAX_LOG_LINE: usize = 64 * 1024;
 /// memory per config, not per line.
 fn load_logs(
     logs: &Logs,
-    base: &Path,
+    sources: &Sources,
     axes: (&str, &str),
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
@@ -496,7 +500,7 @@ fn load_logs(
             continue;
         }
         let keys = [Key::Field("inputs"), Key::Field("logs"), Key::Field(key)];
-        for path in expand_globs(&globs.0, base, &keys, sweep)? {
+        for path in expand_globs(&globs.0, sources, &keys, sweep)? {
             let mut overflow = false;
             let read = std::fs::File::open(&path).and_then(|file| {
                 parse_log(file, &path, status, &logs.line.0, |entry| {
@@ -646,14 +650,10 @@ fn for_each_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{self, SpecSource};
+    use crate::spec;
 
     fn spec(extra: &str) -> Spec {
-        spec::parse(&SpecSource {
-            path: "t.yaml".into(),
-            text: format!("inputs:\n  traces: '*.json'\n{extra}"),
-        })
-        .unwrap()
+        spec::parse_one("t.yaml", &format!("inputs:\n  traces: '*.json'\n{extra}")).unwrap()
     }
 
     fn values(json: &str) -> (Result<RunValues, Unusable>, Vec<String>) {
@@ -792,15 +792,12 @@ mod tests {
 
     #[test]
     fn log_lines_skip_comments_blank_and_crlf() {
-        let pattern = spec::parse(&SpecSource {
-            path: "t.yaml".into(),
-            text: "inputs: {traces: x, logs: {success: s}}\n".into(),
-        })
-        .unwrap()
-        .inputs
-        .logs
-        .unwrap()
-        .line;
+        let pattern = spec::parse_one("t.yaml", "inputs: {traces: x, logs: {success: s}}\n")
+            .unwrap()
+            .inputs
+            .logs
+            .unwrap()
+            .line;
         let text = "# Config 1: TP=8, PP=8 - SUCCESS\r\n\r\nConfig 2: TP=2, PP=4, DP=1 - SUCCESS\r\ngarbage TP=3, PP=3\n";
         let entries = entries_of(text, &pattern.0);
         assert_eq!(entries.len(), 1);

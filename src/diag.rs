@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::data::Warning;
 use crate::paths::shown;
-use crate::spec::line_col;
+use crate::spec::{Place, line_col};
 use crate::{Error, Failed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -107,13 +107,13 @@ fn error_records(e: &Error) -> Vec<Record> {
         Error::Spec(e) => std::iter::once(e.as_ref())
             .chain(&e.also)
             .map(|e| {
-                located(
-                    &shown(&e.path),
-                    &e.source_text,
-                    e.span.clone(),
-                    &e.message,
-                    e.hint.iter().cloned().collect(),
-                )
+                let hints = e.hint.iter().cloned().collect();
+                match &e.place {
+                    Place::File { path, text, span } => {
+                        located(&shown(path), text, span.clone(), &e.message, hints)
+                    }
+                    Place::Flag(_) => plain(format!("{}: {}", e.place, e.message), hints, None),
+                }
             })
             .collect(),
         Error::Template(t) => {

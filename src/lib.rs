@@ -33,7 +33,7 @@ mod walk;
 mod watch;
 
 pub use data::{TraceCache, Warning};
-pub use spec::Spec;
+pub use spec::{Set, Spec};
 pub use template::Template;
 
 use std::path::{Path, PathBuf};
@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use compile::{CompileError, Compiled, Engine, Geometry};
 use export::ExportError;
 use rayon::prelude::*;
-use spec::{Format, Key, KeyError, SpecError, SpecSource};
+use spec::{Format, Key, KeyError, Sources, SpecError, SpecSource};
 use table::{CellState, Table};
 use template::TemplateError;
 
@@ -114,7 +114,8 @@ impl std::fmt::Display for Failed {
 /// listed (adding or removing a matching file changes its mtime).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Deps {
-    /// The spec first, then the template, traces and logs, sorted.
+    /// The spec and the bases it extends first, then the template, traces
+    /// and logs, sorted.
     pub files: Vec<PathBuf>,
     pub dirs: Vec<PathBuf>,
 }
@@ -127,6 +128,8 @@ pub struct BuildOptions {
     pub strict: bool,
     /// Keeps parsed traces for the next build in this process.
     pub traces: Option<std::sync::Arc<TraceCache>>,
+    /// `--set` flags, in order: each a layer over the spec.
+    pub sets: Vec<Set>,
 }
 
 /// The figure before Typst: the spec, the cells and what they came from.
@@ -209,32 +212,38 @@ pub fn load(
     let source = timings
         .time("read", || read_spec(spec_path))
         .map_err(|e| fail(e, vec![], &deps))?;
-    let spec = timings
-        .time("spec", || spec::parse(&source))
-        .map_err(|e| fail(e.into(), vec![], &deps))?;
+    let mut bases = vec![];
+    let parsed = timings.time("spec", || {
+        spec::parse(source, &options.sets, &mut |path| {
+            bases.push(path.to_path_buf());
+            read_text(path)
+        })
+    });
+    deps.files.append(&mut bases);
+    let (spec, sources) = parsed.map_err(|e| fail(e.into(), vec![], &deps))?;
     let template = match &spec.template {
         Some(path) => {
-            let path = source.dir().join(path);
+            let path = sources.dir_of(&[Key::Field("template")]).dir.join(path);
             deps.files.push(path.clone());
             Template::read(&path).map_err(|e| fail(e.into(), vec![], &deps))?
         }
         None => Template::builtin(),
     };
-    let targets = targets(&spec, &source, options).map_err(|e| fail(e, vec![], &deps))?;
-    check_font(&spec, &source, engine).map_err(|e| fail(e, vec![], &deps))?;
+    let targets = targets(&spec, &sources, options).map_err(|e| fail(e, vec![], &deps))?;
+    check_font(&spec, &sources, engine).map_err(|e| fail(e, vec![], &deps))?;
     let mut sweep = data::Sweep::default();
     let loaded = timings.time("load", || {
-        data::load(&spec, source.dir(), options.traces.as_deref(), &mut sweep)
+        data::load(&spec, &sources, options.traces.as_deref(), &mut sweep)
     });
     deps.files.extend(sweep.inputs.iter().cloned());
     deps.dirs = sweep.dirs.clone();
     let mut warnings = sweep.warnings.clone();
     if let Err(e) = loaded {
-        return Err(fail(source.error(e).into(), sorted(warnings), &deps));
+        return Err(fail(sources.error(e).into(), sorted(warnings), &deps));
     }
     let (table, table_warnings) = timings
         .time("table", || table::build(&spec, &sweep))
-        .map_err(|e| fail(source.error(e).into(), sorted(warnings.clone()), &deps))?;
+        .map_err(|e| fail(sources.error(e).into(), sorted(warnings.clone()), &deps))?;
     warnings.extend(table_warnings);
     warnings.extend(missing_glyphs(&table, engine, spec_path));
     let warnings = sorted(warnings);
@@ -413,26 +422,27 @@ fn sorted(mut warnings: Vec<Warning>) -> Vec<Warning> {
     warnings
 }
 
-/// The output files: `-o` or `output.path` (relative to the spec), else
-/// the spec's path without its extension; one per format.
+/// The output files: `-o` or `output.path` (relative to the file that
+/// sets it), else the spec's path without its extension; one per format.
 fn targets(
     spec: &Spec,
-    source: &SpecSource,
+    sources: &Sources,
     options: &BuildOptions,
 ) -> Result<Vec<(Format, PathBuf)>, Error> {
-    let (base, keys) = match (&options.output, &spec.output.path) {
-        (Some(p), _) => (p.clone(), None),
-        (None, Some(p)) => (
-            source.dir().join(p),
-            Some([Key::Field("output"), Key::Field("path")]),
-        ),
-        (None, None) => (source.path.with_extension(""), None),
+    let keys = [Key::Field("output"), Key::Field("path")];
+    let (base, located) = match (&options.output, &spec.output.path) {
+        (Some(p), _) => (p.clone(), false),
+        (None, Some(p)) => (sources.dir_of(&keys).dir.join(p), true),
+        (None, None) => (sources.spec().path.with_extension(""), false),
     };
-    let base = paths::output_base(&base).map_err(|(message, hint)| match keys {
-        Some(keys) => source
-            .error(KeyError::new(&keys, message, Some(hint)))
-            .into(),
-        None => Error::Export(ExportError::BadOutput { message, hint }),
+    let base = paths::output_base(&base).map_err(|(message, hint)| {
+        if located {
+            sources
+                .error(KeyError::new(&keys, message, Some(hint)))
+                .into()
+        } else {
+            Error::Export(ExportError::BadOutput { message, hint })
+        }
     })?;
     Ok(spec
         .output
@@ -443,11 +453,11 @@ fn targets(
 }
 
 /// An unknown family would only be a Typst warning and a fallback font.
-fn check_font(spec: &Spec, source: &SpecSource, engine: &Engine) -> Result<(), Error> {
+fn check_font(spec: &Spec, sources: &Sources, engine: &Engine) -> Result<(), Error> {
     if engine.has_family(&spec.style.font) {
         return Ok(());
     }
-    Err(source
+    Err(sources
         .error(KeyError::new(
             &[Key::Field("style"), Key::Field("font")],
             format!("unknown font family `{}`", spec.style.font),
@@ -537,31 +547,35 @@ fn figure_warnings(compiled: &Compiled, table: &Table, spec_path: &Path) -> Vec<
 }
 
 fn read_spec(path: &Path) -> Result<SpecSource, Error> {
-    let fail = |error| Error::ReadSpec {
+    Ok(SpecSource {
         path: path.to_path_buf(),
-        error,
-    };
+        text: read_text(path).map_err(|error| Error::ReadSpec {
+            path: path.to_path_buf(),
+            error,
+        })?,
+    })
+}
+
+/// A spec file's text, for the spec and for each base it extends.
+fn read_text(path: &Path) -> std::io::Result<String> {
     // A FIFO would block the read forever; a huge file is not a spec.
-    let metadata = std::fs::metadata(path).map_err(fail)?;
+    let metadata = std::fs::metadata(path)?;
     if !metadata.is_file() {
-        return Err(fail(std::io::Error::other("it is not a regular file")));
+        return Err(std::io::Error::other("it is not a regular file"));
     }
     if metadata.len() > spec::MAX_SPEC_BYTES {
-        return Err(fail(std::io::Error::other(format!(
+        return Err(std::io::Error::other(format!(
             "it has {} bytes, and a spec may have at most {}",
             metadata.len(),
             spec::MAX_SPEC_BYTES
-        ))));
+        )));
     }
-    let mut text = std::fs::read_to_string(path).map_err(fail)?;
+    let mut text = std::fs::read_to_string(path)?;
     // Windows editors save a byte-order mark, which YAML would misread.
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());
     }
-    Ok(SpecSource {
-        path: path.to_path_buf(),
-        text,
-    })
+    Ok(text)
 }
 
 /// A figure without a single measured cell is a broken input, not a figure.

@@ -866,15 +866,13 @@ fn text_error(i: usize, e: &minijinja::Error, fields: Option<Vec<String>>) -> Ke
 mod tests {
     use super::*;
     use crate::data::{RunValues, Unusable};
-    use crate::spec::{self, SpecSource};
+    use crate::spec;
 
     fn spec(extra: &str) -> Spec {
-        spec::parse(&SpecSource {
-            path: "t.yaml".into(),
-            text: format!(
-                "inputs:\n  traces: '*.json'\n  logs: {{success: s, failure: f}}\n{extra}"
-            ),
-        })
+        spec::parse_one(
+            "t.yaml",
+            &format!("inputs:\n  traces: '*.json'\n  logs: {{success: s, failure: f}}\n{extra}"),
+        )
         .unwrap()
     }
 

@@ -11,24 +11,59 @@ use super::locate::{Key, line_col, locate, parse_key_path, suggest_key, token_sp
 /// A spec error, with what is needed to point at the offending text.
 #[derive(Debug)]
 pub struct SpecError {
-    pub path: PathBuf,
-    pub source_text: String,
-    /// Byte range in `source_text`, when the place is known.
-    pub span: Option<Range<usize>>,
+    pub place: Place,
     pub message: String,
     pub hint: Option<String>,
     /// Further problems found in the same check, reported in one run.
     pub also: Vec<SpecError>,
 }
 
+/// Where the offending value was written.
+#[derive(Debug)]
+pub enum Place {
+    /// The spec or one of its bases.
+    File {
+        path: PathBuf,
+        text: String,
+        /// Byte range in `text`, when the place is known.
+        span: Option<Range<usize>>,
+    },
+    /// A `--set` flag, as it was given.
+    Flag(String),
+}
+
+impl Place {
+    /// 1-based line and column, in a file where the place is known.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            Place::File {
+                text,
+                span: Some(span),
+                ..
+            } => Some(line_col(text, span.start)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::File { path, .. } => {
+                write!(f, "{}", crate::paths::shown(path))?;
+                if let Some((line, col)) = self.position() {
+                    write!(f, ":{line}:{col}")?;
+                }
+                Ok(())
+            }
+            Place::Flag(flag) => write!(f, "--set {flag}"),
+        }
+    }
+}
+
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", crate::paths::shown(&self.path))?;
-        if let Some(span) = &self.span {
-            let (line, col) = line_col(&self.source_text, span.start);
-            write!(f, ":{line}:{col}")?;
-        }
-        write!(f, ": {}", self.message)?;
+        write!(f, "{}: {}", self.place, self.message)?;
         if !self.also.is_empty() {
             write!(f, " (and {} more)", self.also.len())?;
         }
@@ -71,12 +106,23 @@ pub struct SpecSource {
 
 impl SpecSource {
     pub fn error(&self, e: KeyError) -> SpecError {
+        self.error_at(locate(&self.text, &e.keys), e.message, e.hint)
+    }
+
+    pub(super) fn error_at(
+        &self,
+        span: Option<Range<usize>>,
+        message: String,
+        hint: Option<String>,
+    ) -> SpecError {
         SpecError {
-            path: self.path.clone(),
-            source_text: self.text.clone(),
-            span: locate(&self.text, &e.keys),
-            message: e.message,
-            hint: e.hint,
+            place: Place::File {
+                path: self.path.clone(),
+                text: self.text.clone(),
+                span,
+            },
+            message,
+            hint,
             also: vec![],
         }
     }
@@ -93,11 +139,7 @@ impl SpecSource {
 /// message names only that mapping (`style: invalid colour `#12345``). Those
 /// messages quote the bad value, so look for it after the mapping's key.
 pub(super) fn yaml_error(source: &SpecSource, e: &serde_yaml::Error) -> SpecError {
-    let full = e.to_string();
-    let message = Regex::new(r" at line \d+ column \d+")
-        .expect("valid regex")
-        .replace_all(&full, "")
-        .into_owned();
+    let message = message_of(e);
     let hint = suggest_key(&message);
     let by_value = || {
         let (path, rest) = message.split_once(": ")?;
@@ -128,12 +170,20 @@ pub(super) fn yaml_error(source: &SpecSource, e: &serde_yaml::Error) -> SpecErro
     let span = duplicate()
         .or_else(by_value)
         .or_else(|| e.location().map(|l| token_span(&source.text, l.index())));
-    SpecError {
-        path: source.path.clone(),
-        source_text: source.text.clone(),
-        span,
-        message,
-        hint,
-        also: vec![],
-    }
+    source.error_at(span, message, hint)
+}
+
+/// serde_yaml's message without its position, which is given apart. A
+/// mapping read on its own says "duplicate entry with key "x"" where the
+/// spec's structure says "duplicate field `x`"; the latter is what the
+/// message means.
+pub(super) fn message_of(e: &serde_yaml::Error) -> String {
+    let full = e.to_string();
+    let message = Regex::new(r" at line \d+ column \d+")
+        .expect("valid regex")
+        .replace_all(&full, "");
+    Regex::new(r#"duplicate entry with key "([^"`]*)""#)
+        .expect("valid regex")
+        .replace_all(&message, "duplicate field `$1`")
+        .into_owned()
 }

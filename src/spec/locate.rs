@@ -95,12 +95,26 @@ pub(super) fn token_span(text: &str, index: usize) -> Range<usize> {
 /// Finds the value of a key path in block-style YAML source, for errors
 /// found after deserialising. Falls back to the deepest key found.
 pub fn locate(text: &str, keys: &[Key]) -> Option<Range<usize>> {
+    find(text, keys).map(|(value, _)| value)
+}
+
+/// The name of the last key of `keys`, for an unknown key: the user wrote
+/// the name, and its value may be a whole block.
+pub(super) fn locate_key(text: &str, keys: &[Key]) -> Option<Range<usize>> {
+    find(text, keys).and_then(|(_, key)| key)
+}
+
+/// The deepest value found along `keys`, and the span of its key's name
+/// when that key is the last of `keys`.
+fn find(text: &str, keys: &[Key]) -> Option<(Range<usize>, Option<Range<usize>>)> {
     let mut found: Option<Range<usize>> = None;
+    let mut key_span = None;
     // Search window: the byte range and the indentation of its content.
     let mut window = 0..text.len();
     let mut min_indent = 0usize;
     for key in keys {
         let mut hit = None;
+        key_span = None;
         let mut offset = window.start;
         for line in text[window.clone()].split_inclusive('\n') {
             let line_start = offset;
@@ -136,6 +150,7 @@ pub fn locate(text: &str, keys: &[Key]) -> Option<Range<usize>> {
                             line_start + line.len(),
                             body_indent + 1,
                         ));
+                        key_span = Some(key_start..key_start + name.len());
                         break;
                     }
                 }
@@ -165,7 +180,10 @@ pub fn locate(text: &str, keys: &[Key]) -> Option<Range<usize>> {
         if hit.is_none() {
             // Flow style: `output: {dpi: 0}` or `formats: [pdf, pdf]`.
             let span = match key {
-                Key::Field(name) => flow_field(text, window.clone(), name),
+                Key::Field(name) => flow_field(text, window.clone(), name).map(|(key, value)| {
+                    key_span = Some(key);
+                    value
+                }),
                 Key::Index(n) => flow_item(text, window.clone(), *n),
             };
             if let Some(span) = span {
@@ -184,12 +202,16 @@ pub fn locate(text: &str, keys: &[Key]) -> Option<Range<usize>> {
         window = line_start..block_end(text, after_line, indent);
         min_indent = indent;
     }
-    found
+    found.map(|value| (value, key_span))
 }
 
-/// The value of `name:` in a flow mapping (`{a: 1, name: value}`) within
-/// `window`.
-fn flow_field(text: &str, window: Range<usize>, name: &str) -> Option<Range<usize>> {
+/// The key and value of `name:` in a flow mapping (`{a: 1, name: value}`)
+/// within `window`.
+fn flow_field(
+    text: &str,
+    window: Range<usize>,
+    name: &str,
+) -> Option<(Range<usize>, Range<usize>)> {
     let region = &text[window.clone()];
     region.match_indices(name).find_map(|(i, _)| {
         let opens = region[..i].trim_end().ends_with(['{', ',']);
@@ -200,7 +222,11 @@ fn flow_field(text: &str, window: Range<usize>, name: &str) -> Option<Range<usiz
         }
         let value_at = region.len() - after_colon.trim_start().len();
         let end = value_at + flow_value_len(&region[value_at..]);
-        Some(window.start + value_at..window.start + end)
+        let at = window.start + i;
+        Some((
+            at..at + name.len(),
+            window.start + value_at..window.start + end,
+        ))
     })
 }
 

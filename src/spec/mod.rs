@@ -11,10 +11,12 @@
 //! - `schema`: the document's structure and every default;
 //! - `values`: the scalar types with a grammar of their own;
 //! - `check`: rules across keys;
+//! - `layers`: `extends` and `--set`, merged with each value's origin;
 //! - `error` and `locate`: pointing an error at the YAML.
 
 mod check;
 mod error;
+mod layers;
 mod locate;
 mod schema;
 mod values;
@@ -47,7 +49,8 @@ fn aliases(text: &str) -> impl Iterator<Item = usize> + '_ {
         None
     })
 }
-pub use error::{KeyError, SpecError, SpecSource};
+pub use error::{KeyError, Place, SpecError, SpecSource};
+pub use layers::{BaseDir, Set, Sources};
 pub use locate::{Key, closest, line_col};
 pub use schema::*;
 pub use values::*;
@@ -60,46 +63,48 @@ pub const MAX_ALIASES: usize = 16;
 /// Largest spec file.
 pub const MAX_SPEC_BYTES: u64 = 1 << 20;
 
-/// Parses and checks a spec; nothing else is read here.
-pub fn parse(source: &SpecSource) -> Result<Spec, Box<SpecError>> {
-    if let Some(at) = aliases(&source.text).nth(MAX_ALIASES) {
-        return Err(Box::new(SpecError {
-            path: source.path.clone(),
-            source_text: source.text.clone(),
-            span: Some(at..at + 1),
-            message: format!("more than {MAX_ALIASES} YAML aliases (`*name`)"),
-            hint: Some("write the values out instead of aliasing them".into()),
-            also: vec![],
-        }));
-    }
-    let spec: Spec =
-        serde_yaml::from_str(&source.text).map_err(|e| Box::new(error::yaml_error(source, &e)))?;
+/// Parses and checks a spec: its own text, the bases it `extends` (each
+/// read through `read`, which applies the limits of a spec file), and the
+/// `--set` flags over them.
+pub fn parse(
+    spec: SpecSource,
+    flags: &[Set],
+    read: &mut dyn FnMut(&std::path::Path) -> std::io::Result<String>,
+) -> Result<(Spec, Sources), Box<SpecError>> {
+    let sources = Sources::read(spec, flags, read)?;
+    let spec: Spec = sources.deserialize()?;
     spec.check().map_err(|errors| {
-        let mut located = errors.into_iter().map(|e| source.error(e));
+        let mut located = errors.into_iter().map(|e| sources.error(e));
         let mut first = located.next().expect("check fails with at least one error");
         first.also = located.collect();
         Box::new(first)
     })?;
-    Ok(spec)
+    Ok((spec, sources))
+}
+
+/// A spec that is one file, for the other modules' unit tests.
+#[cfg(test)]
+pub(crate) fn parse_one(path: &str, text: &str) -> Result<Spec, Box<SpecError>> {
+    let source = SpecSource {
+        path: path.into(),
+        text: text.into(),
+    };
+    parse(source, &[], &mut |_| {
+        Err(std::io::ErrorKind::NotFound.into())
+    })
+    .map(|(spec, _)| spec)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn source(src: &str) -> SpecSource {
-        SpecSource {
-            path: "t.yaml".into(),
-            text: src.into(),
-        }
-    }
-
     fn parse_ok(src: &str) -> Spec {
-        parse(&source(src)).unwrap()
+        parse_one("t.yaml", src).unwrap()
     }
 
     fn parse_err(src: &str) -> SpecError {
-        *parse(&source(src)).unwrap_err()
+        *parse_one("t.yaml", src).unwrap_err()
     }
 
     #[test]
@@ -108,7 +113,7 @@ mod tests {
         let found: Vec<usize> = aliases(text).collect();
         assert_eq!(found, [14, 18]);
         let bomb = format!("a: &a [x]\nb: [{}]\n", vec!["*a"; 17].join(", "));
-        let e = parse(&source(&bomb)).unwrap_err();
+        let e = parse_err(&bomb);
         assert_eq!(e.message, "more than 16 YAML aliases (`*name`)");
     }
 
@@ -176,10 +181,7 @@ mod tests {
     #[test]
     fn bad_colour_is_reported_at_its_line() {
         let e = parse_err("inputs: {traces: x}\nstyle:\n  gap-color: '#12345'\n");
-        assert_eq!(
-            e.span.clone().map(|s| line_col(&e.source_text, s.start)),
-            Some((3, 15))
-        );
+        assert_eq!(e.place.position(), Some((3, 15)));
         assert!(
             e.message.contains("invalid colour `#12345`"),
             "{}",
@@ -190,10 +192,7 @@ mod tests {
     #[test]
     fn bad_regex_says_what_is_wrong() {
         let e = parse_err("inputs:\n  traces: x\n  filename: 'tp(?P<tp>\\d+'\n");
-        assert_eq!(
-            line_col(&e.source_text, e.span.clone().unwrap().start),
-            (3, 14)
-        );
+        assert_eq!(e.place.position(), Some((3, 14)));
         assert!(e.message.contains("unclosed group"), "{}", e.message);
     }
 
@@ -213,7 +212,7 @@ mod tests {
         let e = parse_err(
             "inputs:\n  traces: x\nthresholds:\n  - {metric: theory, above: 80}\n  - metric: actual\n    above: 3\n    below: 4\n",
         );
-        assert_eq!(line_col(&e.source_text, e.span.unwrap().start), (5, 3));
+        assert_eq!(e.place.position(), Some((5, 3)));
         let e = parse_err("inputs:\n  traces: x\noutput:\n  dpi: 5\n");
         assert_eq!(e.to_string(), "t.yaml:4:8: DPI 5 is out of range");
     }
@@ -221,7 +220,7 @@ mod tests {
     #[test]
     fn yaml_syntax_error_is_located() {
         let e = parse_err("inputs:\n  traces: [x\n");
-        assert!(e.span.is_some());
+        assert!(e.place.position().is_some());
         assert!(!e.message.contains(" at line "), "{}", e.message);
     }
 
@@ -233,6 +232,7 @@ mod tests {
         /// checks behind the syntax are reached, not just the parser.
         fn spec_like() -> impl Strategy<Value = String> {
             let key = prop::sample::select(vec![
+                "extends",
                 "inputs",
                 "traces",
                 "filename",
@@ -294,15 +294,15 @@ mod tests {
         proptest! {
             #[test]
             fn parse_never_panics_on_arbitrary_text(text in "\\PC{0,300}") {
-                let _ = parse(&source(&text));
+                let _ = parse_one("t.yaml", &text);
             }
 
             #[test]
             fn parse_never_panics_on_spec_like_text(text in spec_like()) {
-                if let Err(e) = parse(&source(&text)) {
+                if let Err(e) = parse_one("t.yaml", &text) {
                     // Every error renders, with a position inside the text.
                     let _ = e.to_string();
-                    if let Some(span) = e.span {
+                    if let Place::File { span: Some(span), .. } = e.place {
                         prop_assert!(span.end <= text.len());
                     }
                 }

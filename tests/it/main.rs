@@ -3,6 +3,7 @@
 mod build;
 mod cli;
 mod errors;
+mod extends;
 mod fuzz;
 mod init;
 mod util;

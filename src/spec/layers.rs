@@ -255,7 +255,8 @@ impl Sources {
     pub(super) fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, Box<SpecError>> {
         if !self.layered {
             let spec = self.spec();
-            return serde_yaml::from_str(&spec.text).map_err(|e| Box::new(yaml_error(spec, &e)));
+            return serde_yaml::from_str(&spec.text)
+                .map_err(|e| Box::new(one_per_section::<T>(spec, e)));
         }
         let text = serde_yaml::to_string(&self.tree.to_value())
             .expect("a tree parsed from YAML serialises");
@@ -482,6 +483,77 @@ impl Chain<'_> {
 /// to be read next anyway.
 fn identity(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| crate::paths::tidy(path))
+}
+
+/// Most type errors reported for one spec; the spec has far fewer top-level sections.
+const MAX_SECTION_ERRORS: usize = 20;
+
+/// serde stops at the first error it meets. To report more in one run, the top-level section
+/// that holds it is blanked (with spaces, so every later position stays where it was) and the
+/// text is read again, once per section: one error per section, each at its place.
+fn one_per_section<T: serde::de::DeserializeOwned>(
+    spec: &SpecSource,
+    first: serde_yaml::Error,
+) -> SpecError {
+    let mut error = yaml_error(spec, &first);
+    let mut text = spec.text.clone();
+    let mut blanked = vec![];
+    let mut last = first;
+    // A missing or duplicate key is reported at its mapping, not in one section; blanking
+    // would only hide the mapping's other keys.
+    let sectioned = |e: &serde_yaml::Error| {
+        let message = message_of(e);
+        !message.contains("missing field") && !message.contains("duplicate field")
+    };
+    // Each round reads the whole text again: a bound keeps a spec of many bad sections cheap.
+    while sectioned(&last) && blanked.len() < MAX_SECTION_ERRORS {
+        let Some(section) = last
+            .location()
+            .and_then(|at| top_level_section(&text, at.index()))
+        else {
+            break;
+        };
+        if blanked.contains(&section.start) {
+            break;
+        }
+        blanked.push(section.start);
+        let blank: String = text[section.clone()]
+            .chars()
+            .map(|c| if c == '\n' { c } else { ' ' })
+            .collect();
+        text.replace_range(section, &blank);
+        match serde_yaml::from_str::<T>(&text) {
+            Ok(_) => break,
+            Err(next) if sectioned(&next) => {
+                error.also.push(yaml_error(spec, &next));
+                last = next;
+            }
+            Err(_) => break,
+        }
+    }
+    error
+}
+
+/// The byte range of the top-level key's block that holds byte `at`: from its key's line to
+/// the next line that starts at column 0 (comments and blank lines aside).
+fn top_level_section(text: &str, at: usize) -> Option<std::ops::Range<usize>> {
+    let starts_block = |line: &str| {
+        line.starts_with(|c: char| !c.is_whitespace() && c != '#' && c != '-')
+            && !line.starts_with("---")
+            && !line.starts_with("...")
+    };
+    let mut start = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if starts_block(line) {
+            if offset > at {
+                return Some(start?..offset);
+            }
+            start = Some(offset);
+        }
+        offset += line.len();
+    }
+    Some(start?..text.len())
 }
 
 #[cfg(test)]

@@ -717,6 +717,30 @@ fn r8_every_check_error_is_reported_in_one_run() {
     );
 }
 
+/// r8: serde stops at the first type error; each top-level section still
+/// gets its own, at its own line, in one run.
+#[test]
+fn r8_type_errors_in_several_sections_are_reported_in_one_run() {
+    let stderr = spec_error(
+        "title: [1]\ninputs:\n  traces: traces/*.json\nstyle:\n  gap: [1]\n# a comment\n\noutput:\n  dpi: many\n  formats: pdf\n",
+    );
+    let heads: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: ") || l.contains("─ spec.yaml:"))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "error: title: invalid type: sequence, expected a string",
+            "  ┌─ spec.yaml:1:8",
+            "error: style: expected a length with a unit, e.g. `3.3in`",
+            "  ┌─ spec.yaml:5:3",
+            "error: output.dpi: invalid type: string \"many\", expected u32",
+            "  ┌─ spec.yaml:9:8",
+        ]
+    );
+}
+
 /// r8: a 6 GB sparse file of zeros was read whole (14 s, 6.2 GB) before
 /// being rejected at byte 0; now the first bytes decide.
 #[cfg(unix)]

@@ -101,6 +101,10 @@ pub struct BuildArgs {
     /// Print the time of each stage to stderr.
     #[arg(long)]
     pub timings: bool,
+    /// A progress bar on stderr: `auto` when a build runs longer than half
+    /// a second, `always` from the start; only ever on a terminal.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
     #[command(flatten)]
     pub overrides: Overrides,
 }
@@ -159,6 +163,13 @@ pub struct InitArgs {
     /// Replace SPEC if it exists (never a file of the sweep).
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    Auto,
+    Always,
+    Never,
 }
 
 fn dpi(s: &str) -> Result<u32, String> {
@@ -246,6 +257,7 @@ fn build_options(args: &BuildArgs) -> BuildOptions {
         dpi: args.dpi,
         strict: args.strict,
         sets: args.overrides.sets.clone(),
+        progress: None,
         // Specs of one paper often read the same sweep.
         traces: Some(Default::default()),
     }
@@ -257,10 +269,105 @@ fn build_all(
     options: &BuildOptions,
     engine: &Engine,
 ) -> Vec<Result<Built, Box<Failed>>> {
-    args.specs
+    let bars = Bars::start(args.progress);
+    let options = BuildOptions {
+        progress: bars.as_ref().map(|b| crate::ProgressSink(b.clone())),
+        ..options.clone()
+    };
+    let results = args
+        .specs
         .par_iter()
-        .map(|spec| crate::build(spec, options, engine))
-        .collect()
+        .map(|spec| crate::build(spec, &options, engine))
+        .collect();
+    if let Some(bars) = bars {
+        bars.stop();
+    }
+    results
+}
+
+/// One progress bar per spec being built, on stderr, which must be a
+/// terminal: make and CI logs never get one.
+struct Bars {
+    multi: indicatif::MultiProgress,
+    bars: std::sync::Mutex<std::collections::HashMap<PathBuf, indicatif::ProgressBar>>,
+    /// Dropped when the builds end, which cancels a pending `auto` reveal.
+    running: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
+}
+
+/// `auto` shows the bars only when the builds run longer than this.
+const PROGRESS_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl Bars {
+    fn start(mode: ProgressMode) -> Option<std::sync::Arc<Bars>> {
+        use indicatif::ProgressDrawTarget;
+        use std::io::IsTerminal as _;
+        if mode == ProgressMode::Never || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let (running, stopped) = std::sync::mpsc::channel();
+        let target = match mode {
+            ProgressMode::Always => ProgressDrawTarget::stderr(),
+            _ => ProgressDrawTarget::hidden(),
+        };
+        let bars = std::sync::Arc::new(Bars {
+            multi: indicatif::MultiProgress::with_draw_target(target),
+            bars: Default::default(),
+            running: std::sync::Mutex::new(Some(running)),
+        });
+        if mode == ProgressMode::Auto {
+            let multi = bars.multi.clone();
+            std::thread::spawn(move || {
+                if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(PROGRESS_DELAY)
+                {
+                    multi.set_draw_target(ProgressDrawTarget::stderr());
+                }
+            });
+        }
+        Some(bars)
+    }
+
+    fn bar(&self, spec: &Path) -> indicatif::ProgressBar {
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        bars.entry(spec.to_path_buf())
+            .or_insert_with(|| self.multi.add(indicatif::ProgressBar::no_length()))
+            .clone()
+    }
+
+    fn stop(&self) {
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let _ = self.multi.clear();
+    }
+}
+
+impl crate::Progress for Bars {
+    fn stage(&self, spec: &Path, stage: &'static str, steps: u64) {
+        let bar = self.bar(spec);
+        let style = if steps > 0 {
+            "{spinner} {prefix}: {msg} {wide_bar} {pos}/{len}"
+        } else {
+            "{spinner} {prefix}: {msg}"
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(style) {
+            bar.set_style(style);
+        }
+        bar.set_prefix(paths::shown(spec));
+        bar.set_message(stage);
+        bar.set_length(steps);
+        bar.set_position(0);
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    }
+
+    fn step(&self, spec: &Path) {
+        self.bar(spec).inc(1);
+    }
+
+    fn done(&self, spec: &Path) {
+        self.bar(spec).finish_and_clear();
+    }
 }
 
 /// Prints what the builds did (warnings, errors, `wrote` lines unless

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+use crate::progress::Report;
 use crate::spec::{BaseDir, Key, KeyError, Logs, Sources, Spec, X_DEFAULTS, Y_DEFAULTS, canonical};
 use crate::trace::{self, Rank, RankValue, Scalar};
 use crate::walk::WalkError;
@@ -124,9 +125,10 @@ pub fn load(
     spec: &Spec,
     sources: &Sources,
     cache: Option<&TraceCache>,
+    report: Report<'_>,
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
-    let result = load_into(spec, sources, cache, sweep);
+    let result = load_into(spec, sources, cache, report, sweep);
     sweep.inputs.sort();
     sweep.inputs.dedup();
     sweep.dirs.sort();
@@ -138,6 +140,7 @@ fn load_into(
     spec: &Spec,
     sources: &Sources,
     cache: Option<&TraceCache>,
+    report: Report<'_>,
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
     let trace_paths = expand_globs(
@@ -146,9 +149,14 @@ fn load_into(
         &[Key::Field("inputs"), Key::Field("traces")],
         sweep,
     )?;
+    report.stage("reading traces", trace_paths.len() as u64);
     let results: Vec<(Option<Run>, Vec<Warning>)> = trace_paths
         .par_iter()
-        .map(|path| read_run(path, spec, cache))
+        .map(|path| {
+            let run = read_run(path, spec, cache);
+            report.step();
+            run
+        })
         .collect();
     for (run, warnings) in results {
         sweep.runs.extend(run);

@@ -26,6 +26,7 @@ mod init;
 mod numbers;
 pub mod output;
 mod paths;
+mod progress;
 mod spec;
 mod template;
 mod trace;
@@ -33,6 +34,7 @@ mod walk;
 mod watch;
 
 pub use data::{TraceCache, Warning};
+pub use progress::{Progress, ProgressSink};
 pub use spec::{Set, Spec};
 pub use template::Template;
 
@@ -41,6 +43,7 @@ use std::time::{Duration, Instant};
 
 use compile::{CompileError, Compiled, Engine, Geometry};
 use export::ExportError;
+use progress::Report;
 use rayon::prelude::*;
 use spec::{Format, Key, KeyError, Sources, SpecError, SpecSource};
 use table::{CellState, Table};
@@ -126,6 +129,8 @@ pub struct BuildOptions {
     pub output: Option<PathBuf>,
     pub dpi: Option<u32>,
     pub strict: bool,
+    /// Told what the build is doing (`memheat build`'s progress bar).
+    pub progress: Option<ProgressSink>,
     /// Keeps parsed traces for the next build in this process.
     pub traces: Option<std::sync::Arc<TraceCache>>,
     /// `--set` flags, in order: each a layer over the spec.
@@ -232,8 +237,15 @@ pub fn load(
     let targets = targets(&spec, &sources, options).map_err(|e| fail(e, vec![], &deps))?;
     check_font(&spec, &sources, engine).map_err(|e| fail(e, vec![], &deps))?;
     let mut sweep = data::Sweep::default();
+    let report = Report::new(options.progress.as_ref(), spec_path);
     let loaded = timings.time("load", || {
-        data::load(&spec, &sources, options.traces.as_deref(), &mut sweep)
+        data::load(
+            &spec,
+            &sources,
+            options.traces.as_deref(),
+            report,
+            &mut sweep,
+        )
     });
     deps.files.extend(sweep.inputs.iter().cloned());
     deps.dirs = sweep.dirs.clone();
@@ -374,13 +386,28 @@ pub fn build(
     options: &BuildOptions,
     engine: &Engine,
 ) -> Result<Built, Box<Failed>> {
+    let report = Report::new(options.progress.as_ref(), spec_path);
+    let built = build_reported(spec_path, options, engine, report);
+    report.done();
+    built
+}
+
+fn build_reported(
+    spec_path: &Path,
+    options: &BuildOptions,
+    engine: &Engine,
+    report: Report<'_>,
+) -> Result<Built, Box<Failed>> {
     let start = Instant::now();
     let mut model = load(spec_path, options, engine)?;
+    report.stage("compiling", 0);
     let figure = match compile_checked(&mut model, engine) {
         Ok(figure) => figure,
         Err(error) => return Err(model.failed(error)),
     };
+    report.stage("rendering", 0);
     let outputs = render(&mut model, &figure).map_err(|e| model.failed(e))?;
+    report.stage("writing", 0);
     write(&mut model, &outputs).map_err(|e| model.failed(e))?;
     model.timings.total = start.elapsed();
     Ok(Built {

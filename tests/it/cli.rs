@@ -74,3 +74,78 @@ fn completions_name_the_subcommands_and_flags() {
     let out = memheat().args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Runs the binary with stderr on a new pseudo-terminal, and returns all
+/// the terminal received.
+#[cfg(target_os = "linux")]
+fn stderr_on_a_terminal(dir: &std::path::Path, args: &[&str]) -> String {
+    use std::io::Read as _;
+    use std::os::fd::{FromRawFd as _, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 100,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    #[allow(unsafe_code)] // openpty(3) has no std wrapper
+    // SAFETY: valid out-pointers; on success both fds are new and ours.
+    let (master, slave) = unsafe {
+        let opened = libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        );
+        assert_eq!(opened, 0, "openpty failed");
+        (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave))
+    };
+    let mut child = memheat()
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(slave)
+        .spawn()
+        .unwrap();
+    let mut terminal = std::fs::File::from(master);
+    let mut seen = Vec::new();
+    // Ends with EIO once the child, the terminal's last writer, is gone.
+    let _ = terminal.read_to_end(&mut seen);
+    assert!(child.wait().unwrap().success());
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_progress_bar_is_drawn_on_a_terminal_and_never_into_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = repo().join("specs/485B.yaml");
+    let spec = spec.to_str().unwrap();
+    let on_terminal = stderr_on_a_terminal(
+        dir.path(),
+        &["build", spec, "-o", "fig", "--progress", "always"],
+    );
+    for stage in ["reading traces", "compiling", "rendering"] {
+        assert!(
+            on_terminal.contains(&format!("485B.yaml: {stage}")),
+            "{stage} missing from {on_terminal:?}"
+        );
+    }
+    // The bar is cleared at the end: the last thing drawn erases the line.
+    assert!(on_terminal.ends_with("\r\u{1b}[2K"), "{on_terminal:?}");
+    let never = stderr_on_a_terminal(
+        dir.path(),
+        &["build", spec, "-o", "fig", "--progress", "never"],
+    );
+    assert_eq!(never, "");
+    for mode in ["always", "auto"] {
+        let out = memheat()
+            .args(["build", spec, "-o", "fig", "--progress", mode])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{mode}");
+    }
+}

@@ -185,8 +185,21 @@ fn run(args: &Args) -> Result<(), String> {
         "\n## End to end: `memheat build SPEC -o BASE [--dpi N]`, median of {} runs",
         args.runs
     );
+    let grid = |n: usize| -> Result<Scenario, String> {
+        Ok(Scenario {
+            name: if n == 32 {
+                "grid 32 x 32"
+            } else {
+                "grid 64 x 64"
+            },
+            spec: write_grid(&dir, n)?,
+            output: dir.join(format!("grid{n}")),
+            dpi: None,
+        })
+    };
+    let (grid32, grid64) = (grid(32)?, grid(64)?);
     // Smallest first, so a failure shows up before the long runs.
-    let end_to_end = [&example, &example_600, &large];
+    let end_to_end = [&example, &example_600, &large, &grid32, &grid64];
     print_end_to_end(&memheat_bin, &end_to_end, args.runs)?;
 
     println!(
@@ -321,6 +334,34 @@ output:
     let path = dir.join("large.yaml");
     fs::write(&path, spec).map_err(|e| format!("writing {}: {e}", path.display()))?;
     Ok(path)
+}
+
+/// An n x n sweep of tiny traces, every other one above the threshold (so
+/// half the cells are hatched), at 300 DPI: the cost of many cells.
+fn write_grid(dir: &Path, n: usize) -> Result<PathBuf, String> {
+    let grid = dir.join(format!("grid{n}"));
+    let traces = grid.join("traces");
+    fs::create_dir_all(&traces).map_err(|e| format!("{}: {e}", traces.display()))?;
+    for tp in 1..=n {
+        for pp in 1..=n {
+            let actual = 1024.0 * (10.0 + ((tp * 7 + pp * 13) % 60) as f64);
+            let theory = actual * if (tp + pp) % 2 == 0 { 1.5 } else { 0.8 };
+            let path = traces.join(format!(
+                "memory_trace_rank0_wd8_tp{tp}_pp{pp}_dp1_exp1_expNumNone_l2_mbs1_nmbs1_gbs8_ts1.json"
+            ));
+            let json = format!(
+                r#"{{"0": {{"peak_allocated_MB": {actual}, "theoretical_memory_MB": {theory}}}}}"#
+            );
+            fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let spec = grid.join("spec.yaml");
+    fs::write(
+        &spec,
+        "title: \"Grid\"\ninputs:\n  traces: traces/*.json\ncolor:\n  range: [0, 80]\nthresholds:\n  - {metric: theory, above: 60, label: \"Theory > 60 GB\"}\noutput:\n  dpi: 300\n",
+    )
+    .map_err(|e| format!("{}: {e}", spec.display()))?;
+    Ok(spec)
 }
 
 /// Median stage times of one scenario, and the trace files it read.

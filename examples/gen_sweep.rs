@@ -1,10 +1,11 @@
 //! Writes a synthetic GPU-memory sweep (traces + logs) for memheat.
 //!
 //! ```text
-//! cargo run --release --example gen_sweep -- OUT_DIR [--large FILES SAMPLES] [--table]
+//! cargo run --release --example gen_sweep -- OUT_DIR [--175b | --large FILES SAMPLES] [--table]
 //! ```
 //!
-//! Without `--large` it writes the 485B example sweep (`examples/485B`).
+//! By default it writes the 485B example sweep (`examples/485B`); `--175b`
+//! writes the smaller 175B sweep (`examples/175B`).
 //! `--large` writes a benchmark sweep of FILES traces of SAMPLES samples each.
 //! `--table` also prints one row per config (TP, PP, status, GiB).
 
@@ -15,11 +16,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: gen_sweep OUT_DIR [--large FILES SAMPLES] [--table]";
+const USAGE: &str = "usage: gen_sweep OUT_DIR [--175b | --large FILES SAMPLES] [--table]";
 
 struct Args {
     out_dir: PathBuf,
     large: Option<(usize, usize)>,
+    small: bool,
     table: bool,
 }
 
@@ -27,6 +29,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut out_dir = None;
     let mut large = None;
     let mut table = false;
+    let mut small = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--large" => {
@@ -38,6 +41,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 large = Some((count("FILES")?, count("SAMPLES")?));
             }
             "--table" => table = true,
+            "--175b" => small = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
             dir if out_dir.is_none() => out_dir = Some(PathBuf::from(dir)),
@@ -50,9 +54,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     {
         return Err("--large needs 1..=900 FILES and at least 2 SAMPLES".to_owned());
     }
+    if small && large.is_some() {
+        return Err("--175b and --large are two different sweeps; pick one".to_owned());
+    }
     Ok(Args {
         out_dir,
         large,
+        small,
         table,
     })
 }
@@ -84,6 +92,7 @@ fn main() -> ExitCode {
     };
     let params = match args.large {
         Some((files, samples)) => synth::SweepParams::large(files, samples),
+        None if args.small => synth::SweepParams::example_175b(),
         None => synth::SweepParams::example_485b(),
     };
 

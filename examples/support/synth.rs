@@ -98,6 +98,26 @@ impl SweepParams {
         }
     }
 
+    /// GPT-3-sized 175B model (h=12288, 96 layers, sequence 2048) on 1024 ×
+    /// 80 GB GPUs: the second, smaller sweep a side-by-side figure compares.
+    pub fn example_175b() -> Self {
+        Self {
+            world_size: 1024,
+            tp: vec![1, 2, 4, 8],
+            pp: vec![1, 2, 4, 8, 16, 32],
+            layers: 96,
+            hidden: 12288,
+            vocab: 51200,
+            seq_len: 2048,
+            global_batch: 4096,
+            micro_batch: 1,
+            samples: 300..=800,
+            capacity_mib: 80.0 * 1024.0,
+            seed: 0x175B_5EED,
+            limit: None,
+        }
+    }
+
     /// Benchmark sweep: exactly `files` configs, all fitting in memory (a 13B
     /// model fits even unsharded), each trace exactly `samples` long.
     pub fn large(files: usize, samples: usize) -> Self {

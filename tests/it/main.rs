@@ -5,6 +5,7 @@ mod cli;
 mod errors;
 mod extends;
 mod fuzz;
+mod golden;
 mod init;
 mod util;
 mod watch;

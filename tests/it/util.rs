@@ -158,6 +158,11 @@ impl Png {
         (self.width, self.height) == (other.width, other.height) && self.rgba == other.rgba
     }
 
+    pub fn set_pixel(&mut self, x: u32, y: u32, rgb: [u8; 3]) {
+        let i = ((y * self.width + x) * 4) as usize;
+        self.rgba[i..i + 3].copy_from_slice(&rgb);
+    }
+
     pub fn pixel(&self, x: u32, y: u32) -> [u8; 3] {
         let i = ((y * self.width + x) * 4) as usize;
         [self.rgba[i], self.rgba[i + 1], self.rgba[i + 2]]

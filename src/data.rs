@@ -441,13 +441,7 @@ fn read_values(
             rank.key
         ));
     }
-    let numbers: BTreeMap<String, f64> = latest
-        .iter()
-        .filter_map(|(k, v)| match v {
-            Scalar::Number(n) => Some((k.to_string(), *n)),
-            _ => None,
-        })
-        .collect();
+    let numbers = numbers(fields);
     // `then` says what the figure does without the value.
     let mut field = |name: &str, role: &str, then: &str| -> Option<f64> {
         let problem = match latest.get(name) {
@@ -472,6 +466,19 @@ fn read_values(
         actual,
         theory,
     })
+}
+
+/// A rank's finite numeric fields. A repeated key means its last value, as
+/// in Python's `json` module, even when that value is not a number.
+pub(crate) fn numbers(fields: &[(String, Scalar)]) -> BTreeMap<String, f64> {
+    let latest: BTreeMap<&str, &Scalar> = fields.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    latest
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            Scalar::Number(n) => Some((k.to_owned(), *n)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn describe(s: &Scalar) -> String {

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::spec::Unit;
-use crate::trace::{Rank, RankValue, Scalar};
+use crate::trace::{Rank, RankValue};
 
 /// The numeric fields of the rank a trace's figure would read, per rank.
 pub(super) type Numbers = BTreeMap<String, BTreeMap<String, f64>>;
@@ -20,13 +20,7 @@ pub(super) fn numbers(ranks: &[Rank]) -> Option<Numbers> {
         let RankValue::Object(fields) = &rank.value else {
             continue;
         };
-        let numbers: BTreeMap<String, f64> = fields
-            .iter()
-            .filter_map(|(k, v)| match v {
-                Scalar::Number(n) => Some((k.clone(), *n)),
-                _ => None,
-            })
-            .collect();
+        let numbers = crate::data::numbers(fields);
         if !numbers.is_empty() {
             // The last of a repeated rank wins, as in `memheat build`.
             all.insert(rank.key.clone(), numbers);

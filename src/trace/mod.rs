@@ -614,48 +614,86 @@ impl<'a> Parser<'a> {
     }
 
     /// At `[` or `{`: jumps past the matching bracket without materialising anything.
-    ///
-    /// Sample arrays have a `"` every ~12 bytes, so a byte loop with a string state is slow. Instead
-    /// we jump between the only bytes that matter, brackets of this container's kind and `\`, with
-    /// `memchr3`, and learn whether each lies inside a string from the parity of the `"` between jumps
-    /// (exact, because a stretch between jumps holds no backslash, so every quote in it is real).
-    /// A backslash inside a string consumes the next byte, exactly like the escape it starts.
     fn skip_container(&mut self, path: Path<'_>) -> Result<(), ScanError> {
-        let b = self.b;
-        let open = b[self.pos];
-        let close = if open == b'[' { b']' } else { b'}' };
-        let mut depth = 1usize;
-        let mut in_string = false;
-        let mut i = self.pos + 1;
-        loop {
-            let Some(k) = memchr::memchr3(open, close, b'\\', &b[i..]) else {
-                return Err(self.truncated(path));
+        let mut skipper = Skipper::new(self.b[self.pos]);
+        match skipper.skip(&self.b[self.pos + 1..]) {
+            Some(read) => {
+                self.pos += 1 + read;
+                Ok(())
+            }
+            None => Err(self.truncated(path)),
+        }
+    }
+}
+
+/// A skip over one container's contents, resumable when they arrive in chunks.
+///
+/// Sample arrays have a `"` every ~12 bytes, so a byte loop with a string state is slow. Instead
+/// we jump between the only bytes that matter, brackets of this container's kind and `\`, with
+/// `memchr3`, and learn whether each lies inside a string from the parity of the `"` between jumps
+/// (exact, because a stretch between jumps holds no backslash, so every quote in it is real).
+/// A backslash inside a string consumes the next byte, exactly like the escape it starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Skipper {
+    open: u8,
+    depth: usize,
+    in_string: bool,
+    /// The last chunk ended on a backslash in a string: the next byte is escaped.
+    escaped: bool,
+}
+
+impl Skipper {
+    /// Just after the opening bracket `open`.
+    fn new(open: u8) -> Skipper {
+        Skipper {
+            open,
+            depth: 1,
+            in_string: false,
+            escaped: false,
+        }
+    }
+
+    fn close(&self) -> u8 {
+        if self.open == b'[' { b']' } else { b'}' }
+    }
+
+    /// Reads `chunk` up to the matching bracket: `Some(bytes read, the bracket included)`, or
+    /// `None` when the chunk ends first (then the next chunk continues).
+    fn skip(&mut self, chunk: &[u8]) -> Option<usize> {
+        let (open, close) = (self.open, self.close());
+        let mut i = 0;
+        if self.escaped && !chunk.is_empty() {
+            self.escaped = false;
+            i = 1;
+        }
+        while i < chunk.len() {
+            let Some(k) = memchr::memchr3(open, close, b'\\', &chunk[i..]) else {
+                self.in_string ^= count_quotes(&chunk[i..]) % 2 == 1;
+                return None;
             };
             let j = i + k;
-            if count_quotes(&b[i..j]) % 2 == 1 {
-                in_string = !in_string;
-            }
-            let c = b[j];
+            self.in_string ^= count_quotes(&chunk[i..j]) % 2 == 1;
             i = j + 1;
-            if c == b'\\' {
-                if in_string {
-                    i += 1; // the escaped byte, which may be `"`, `\` or a bracket
+            if chunk[j] == b'\\' {
+                if self.in_string {
+                    if i < chunk.len() {
+                        i += 1;
+                    } else {
+                        self.escaped = true;
+                    }
                 }
-                if i > b.len() {
-                    return Err(self.truncated(path));
-                }
-            } else if !in_string {
-                if c == open {
-                    depth += 1;
+            } else if !self.in_string {
+                if chunk[j] == open {
+                    self.depth += 1;
                 } else {
-                    depth -= 1;
-                    if depth == 0 {
-                        self.pos = i;
-                        return Ok(());
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        return Some(i);
                     }
                 }
             }
         }
+        None
     }
 }
 

@@ -14,7 +14,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-use super::{Rank, ScanError, ScanErrorKind, count_quotes, scan};
+use super::{Rank, ScanError, ScanErrorKind, Skipper, scan};
 
 /// Bytes read per `read` call.
 const CHUNK: usize = 256 << 10;
@@ -110,13 +110,7 @@ enum State {
         escaped: bool,
     },
     /// Inside a container `scan` skips, opened at rank depth `outer`.
-    Skip {
-        open: u8,
-        depth: usize,
-        in_string: bool,
-        escaped: bool,
-        outer: u8,
-    },
+    Skip { skipper: Skipper, outer: u8 },
     /// After the top-level object: whitespace is dropped.
     End,
     /// The document is over (it does not start with `{`, or something follows it): keep a
@@ -230,68 +224,25 @@ impl Keeper {
     }
 
     /// In a skipped container at `chunk[i]`: runs to its end or the chunk's, whichever is first,
-    /// and returns the index reached. The same jumps as `skip_container`, made resumable.
-    fn skip(&mut self, chunk: &[u8], mut i: usize, base: u64) -> usize {
-        let State::Skip {
-            open,
-            mut depth,
-            mut in_string,
-            mut escaped,
-            outer,
-        } = self.state
-        else {
+    /// and returns the index reached.
+    fn skip(&mut self, chunk: &[u8], i: usize, base: u64) -> usize {
+        let State::Skip { mut skipper, outer } = self.state else {
             unreachable!("skip is only called in State::Skip")
         };
-        let close = if open == b'[' { b']' } else { b'}' };
-        if escaped {
-            escaped = false;
-            i += 1;
-        }
-        while i < chunk.len() {
-            let Some(k) = memchr::memchr3(open, close, b'\\', &chunk[i..]) else {
-                in_string ^= count_quotes(&chunk[i..]) % 2 == 1;
-                i = chunk.len();
-                break;
-            };
-            let j = i + k;
-            in_string ^= count_quotes(&chunk[i..j]) % 2 == 1;
-            let c = chunk[j];
-            i = j + 1;
-            if c == b'\\' {
-                if in_string {
-                    if i < chunk.len() {
-                        i += 1;
-                    } else {
-                        escaped = true;
-                    }
-                }
-            } else if !in_string {
-                if c == open {
-                    depth += 1;
-                } else {
-                    depth -= 1;
-                    if depth == 0 {
-                        self.state = State::Outer {
-                            depth: outer,
-                            in_string: false,
-                            escaped: false,
-                        };
-                        // The limit is checked by the next kept byte; the close is one byte.
-                        self.kept.align(base + j as u64);
-                        self.kept.bytes.push(close);
-                        return i;
-                    }
-                }
-            }
-        }
-        self.state = State::Skip {
-            open,
-            depth,
-            in_string,
-            escaped,
-            outer,
+        let Some(read) = skipper.skip(&chunk[i..]) else {
+            self.state = State::Skip { skipper, outer };
+            return chunk.len();
         };
-        i
+        self.state = State::Outer {
+            depth: outer,
+            in_string: false,
+            escaped: false,
+        };
+        // The limit is checked by the next kept byte; the close is one byte.
+        let close = i + read - 1;
+        self.kept.align(base + close as u64);
+        self.kept.bytes.push(skipper.close());
+        i + read
     }
 }
 
@@ -315,10 +266,7 @@ fn outer_step(depth: u8, in_string: bool, escaped: bool, c: u8) -> State {
         // A rank's object is read member by member; every other container is skipped.
         b'{' if depth == 1 => outer(2, false, false),
         b'{' | b'[' => State::Skip {
-            open: c,
-            depth: 1,
-            in_string: false,
-            escaped: false,
+            skipper: Skipper::new(c),
             outer: depth,
         },
         b'}' | b']' if depth == 1 => State::End,

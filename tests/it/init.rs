@@ -9,6 +9,15 @@ use crate::util::{example_runs, memheat, pdf_text, repo, run_in};
 
 /// Copies the example sweep to `to`, naming each trace with `rename(tp,
 /// pp, original name)` and each log line with `line(original line)`.
+fn copy_example_as_is(to: &Path) {
+    copy_example(
+        to,
+        |_, _, name| name.to_string(),
+        str::to_string,
+        ["successful_configs.log", "failed_configs.log"],
+    );
+}
+
 fn copy_example(
     to: &Path,
     rename: impl Fn(&str, &str, &str) -> String,
@@ -56,12 +65,7 @@ fn reference_cells() -> Vec<String> {
 #[test]
 fn init_on_the_example_builds_the_cells_of_the_shipped_spec() {
     let dir = tempfile::tempdir().unwrap();
-    copy_example(
-        &dir.path().join("485B"),
-        |_, _, name| name.to_string(),
-        str::to_string,
-        ["successful_configs.log", "failed_configs.log"],
-    );
+    copy_example_as_is(&dir.path().join("485B"));
     let (code, stdout, stderr) = run_in(dir.path(), &["init", "485B"]);
     assert_eq!(
         (code, stdout.as_str(), stderr.as_str()),
@@ -204,12 +208,7 @@ fn a_directory_with_nothing_usable_is_an_error_that_names_it() {
 #[test]
 fn a_spec_is_never_written_over_an_existing_file_without_force_or_over_the_sweep() {
     let dir = tempfile::tempdir().unwrap();
-    copy_example(
-        &dir.path().join("485B"),
-        |_, _, name| name.to_string(),
-        str::to_string,
-        ["successful_configs.log", "failed_configs.log"],
-    );
+    copy_example_as_is(&dir.path().join("485B"));
     std::fs::write(dir.path().join("485B.yaml"), "mine\n").unwrap();
     let (code, stdout, stderr) = run_in(dir.path(), &["init", "485B"]);
     assert_eq!(

@@ -47,11 +47,38 @@ pub fn failure(failed: &Failed, format: DiagnosticFormat) -> String {
 }
 
 pub fn warnings(warnings: &[Warning], format: DiagnosticFormat) -> String {
-    warnings
-        .iter()
-        .map(|w| print(&warning_record(w), format))
-        .collect()
+    if format != DiagnosticFormat::Human {
+        // Tools and editors get every warning, each on its own line.
+        return warnings
+            .iter()
+            .map(|w| print(&warning_record(w), format))
+            .collect();
+    }
+    // A sweep of a thousand misnamed files would bury the one line that
+    // matters: a person sees a few of each message and a count.
+    let mut seen: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut out = String::new();
+    for w in warnings {
+        let count = seen.entry(w.message.as_str()).or_default();
+        *count += 1;
+        if *count <= SHOWN_ALIKE {
+            out.push_str(&warning_record(w).human);
+        }
+    }
+    for (message, count) in seen {
+        if count > SHOWN_ALIKE {
+            out.push_str(&format!(
+                "warning: … and {} more file(s) like those above: {message} \
+                 (`--diagnostic-format short` lists them all)\n",
+                count - SHOWN_ALIKE
+            ));
+        }
+    }
+    out
 }
+
+/// Warnings with the same message printed in full, per message.
+const SHOWN_ALIKE: usize = 3;
 
 fn print(record: &Record, format: DiagnosticFormat) -> String {
     match format {

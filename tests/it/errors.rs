@@ -717,6 +717,35 @@ fn r8_every_check_error_is_reported_in_one_run() {
     );
 }
 
+/// A sweep of many misnamed files printed a thousand identical warnings
+/// and buried the one line that mattered; a person now sees three and a
+/// count, a tool still gets all of them.
+#[test]
+fn many_alike_warnings_are_counted_not_repeated() {
+    let f = Fixture::new();
+    good(&f);
+    for i in 0..8 {
+        f.write(&format!("traces/run{i}.json"), "{}");
+    }
+    let (code, _, stderr) = f.run(&["spec.yaml", "-o", "out/fig"]);
+    assert_eq!(code, 0, "{stderr}");
+    let skipped = "file name does not match `inputs.filename`; skipped";
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            format!("warning: traces/run0.json: {skipped}"),
+            format!("warning: traces/run1.json: {skipped}"),
+            format!("warning: traces/run2.json: {skipped}"),
+            format!(
+                "warning: … and 5 more file(s) like those above: {skipped} \
+                 (`--diagnostic-format short` lists them all)"
+            ),
+        ]
+    );
+    let (_, _, short) = f.run(&["spec.yaml", "-o", "out/fig", "--diagnostic-format", "short"]);
+    assert_eq!(short.lines().filter(|l| l.ends_with(skipped)).count(), 8);
+}
+
 /// r8: serde stops at the first type error; each top-level section still
 /// gets its own, at its own line, in one run.
 #[test]

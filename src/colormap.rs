@@ -92,6 +92,11 @@ pub const NAMES: &[&str] = &[
     "magma",
     "inferno",
     "plasma",
+    "rdbu",
+    "puor",
+    "rdylbu",
+    "brbg",
+    "piyg",
 ];
 
 /// Continuous maps are sampled at this many evenly spaced stops; linear
@@ -127,6 +132,13 @@ pub fn named(name: &str) -> Option<ColorMap> {
         "magma" => colorous::MAGMA,
         "inferno" => colorous::INFERNO,
         "plasma" => colorous::PLASMA,
+        // Diverging: a light midpoint between two hues, for a metric with a
+        // natural centre (theory / actual = 1).
+        "rdbu" => colorous::RED_BLUE,
+        "puor" => colorous::PURPLE_ORANGE,
+        "rdylbu" => colorous::RED_YELLOW_BLUE,
+        "brbg" => colorous::BROWN_GREEN,
+        "piyg" => colorous::PINK_GREEN,
         _ => return None,
     };
     let stops = (0..SAMPLES)
@@ -163,6 +175,46 @@ impl ColorMap {
         let mix = |k: usize| (a[k] as f64 + (b[k] as f64 - a[k] as f64) * f).round() as u8;
         Color([mix(0), mix(1), mix(2)])
     }
+}
+
+/// Where values sit on a colour map: linear from `lo` to `hi`, or, with a
+/// centre, linear on each side of it so that the centre gets the map's
+/// midpoint however far the ends are from it (matplotlib's TwoSlopeNorm).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale {
+    pub lo: f64,
+    pub hi: f64,
+    /// Strictly inside (lo, hi); the spec check guarantees it.
+    pub center: Option<f64>,
+}
+
+impl Scale {
+    /// Position in [0, 1] of `v` (outside the range: beyond, for clipping).
+    pub fn position(&self, v: f64) -> f64 {
+        let Scale { lo, hi, center } = *self;
+        match center {
+            Some(c) if v < c => 0.5 * (v - lo) / (c - lo),
+            Some(c) => 0.5 + 0.5 * (v - c) / (hi - c),
+            None => (v - lo) / (hi - lo),
+        }
+    }
+
+    /// The value at position `t`: the inverse of [`Scale::position`].
+    pub fn value_at(&self, t: f64) -> f64 {
+        let Scale { lo, hi, center } = *self;
+        match center {
+            Some(c) if t < 0.5 => lo + (c - lo) * t / 0.5,
+            Some(c) => c + (hi - c) * (t - 0.5) / 0.5,
+            None => lo + (hi - lo) * t,
+        }
+    }
+}
+
+/// Grey level of a colour on a grayscale print or conversion, 0 to 255:
+/// Rec. 601 luma, as PIL's `convert("L")` and most printer drivers compute it.
+pub fn luma(c: Color) -> f64 {
+    let [r, g, b] = c.0.map(f64::from);
+    0.299 * r + 0.587 * g + 0.114 * b
 }
 
 /// WCAG relative luminance of an sRGB colour.
@@ -214,6 +266,38 @@ mod tests {
         // 3/7 of the way lands exactly on the fourth stop.
         assert_eq!(reds.sample(3.0 / 7.0), Color([0xFC, 0x92, 0x72]));
         assert_eq!(reds.clone().reversed().sample(0.0), Color([0x99, 0, 0x0D]));
+    }
+
+    #[test]
+    fn a_centre_gets_the_midpoint_on_an_asymmetric_range() {
+        let scale = Scale {
+            lo: 0.5,
+            hi: 3.0,
+            center: Some(1.0),
+        };
+        assert_eq!(scale.position(1.0), 0.5);
+        assert_eq!(scale.position(0.5), 0.0);
+        assert_eq!(scale.position(0.75), 0.25);
+        assert_eq!(scale.position(2.0), 0.75);
+        assert_eq!(scale.position(3.0), 1.0);
+        for t in [0.0, 0.2, 0.5, 0.9, 1.0] {
+            assert!((scale.position(scale.value_at(t)) - t).abs() < 1e-12);
+        }
+        let plain = Scale {
+            center: None,
+            ..scale
+        };
+        assert_eq!(plain.position(1.75), 0.5);
+        let rdbu = named("rdbu").unwrap();
+        // colorous's midpoint of RdBu: the light neutral between the hues.
+        assert_eq!(rdbu.sample(scale.position(1.0)), Color([241, 239, 237]));
+    }
+
+    #[test]
+    fn luma_weighs_green_most() {
+        assert!((luma(Color([0xE8, 0xE8, 0xE8])) - 232.0).abs() < 1e-9);
+        assert!(luma(Color([0, 255, 0])) > luma(Color([255, 0, 0])));
+        assert!(luma(Color([255, 0, 0])) > luma(Color([0, 0, 255])));
     }
 
     #[test]

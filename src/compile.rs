@@ -231,6 +231,16 @@ pub struct Geometry {
     /// How much cell text was shrunk to fit (1 = not at all).
     pub text_scale: f64,
     pub cells: Vec<CellBox>,
+    /// The colorbar's gradient, low end at the bottom.
+    pub colorbar: Option<BarBox>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BarBox {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -280,6 +290,16 @@ impl Geometry {
             }
         }
         geometry.cells.sort_by_key(|c| (c.row, c.col));
+        geometry.colorbar = query("memheat-colorbar").first().and_then(|elem| {
+            let dict = metadata(elem)?;
+            let position = introspector.position(elem.location()?)?;
+            Some(BarBox {
+                x: position.point.x.to_pt(),
+                y: position.point.y.to_pt(),
+                width: number(&dict, "w")?,
+                height: number(&dict, "h")?,
+            })
+        });
         geometry
     }
 }

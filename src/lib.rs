@@ -258,6 +258,11 @@ pub fn load(
         .map_err(|e| fail(sources.error(e).into(), sorted(warnings.clone()), &deps))?;
     warnings.extend(table_warnings);
     warnings.extend(missing_glyphs(&table, engine, spec_path));
+    warnings.extend(
+        table::grayscale_clashes(&spec, &table)
+            .into_iter()
+            .map(|message| Warning::new(spec_path, message)),
+    );
     let warnings = sorted(warnings);
     if let Err(e) = check_has_data(&table, spec_path, &sweep) {
         return Err(fail(e, warnings, &deps));

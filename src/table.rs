@@ -21,11 +21,11 @@ use minijinja::value::Value;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use crate::colormap::{self, ColorMap};
+use crate::colormap::{self, ColorMap, Scale};
 use crate::data::{LogEntry, Run, RunValues, Status, Sweep, Warning};
 use crate::spec::{
     Color, ColorMapSpec, Comparison, Key, KeyError, MAX_AXIS_VALUES, MAX_CELLS, MAX_TEXT, Mark,
-    Spec, StateStyle, Threshold, X_DEFAULTS, Y_DEFAULTS, canonical,
+    RATIO, Spec, StateStyle, Threshold, X_DEFAULTS, Y_DEFAULTS, canonical,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +65,8 @@ pub struct Cell {
     /// Why an invalid cell has no value.
     pub reason: Option<String>,
     pub fill: Option<Color>,
+    /// Drawn around the cell, so that unfilled states tell apart.
+    pub border: Option<Border>,
     pub text_color: Color,
     pub lines: Vec<String>,
     pub marks: Vec<CellMark>,
@@ -75,9 +77,20 @@ pub struct Cell {
     pub source: Option<PathBuf>,
 }
 
+/// The outline of a cell without a measurement: invalid cells are dashed,
+/// missing ones dotted, so neither reads as a white (low) measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Border {
+    Dashed,
+    Dotted,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellMark {
     pub kind: Mark,
+    /// The spec's colour, else whichever of white and black contrasts more
+    /// with this cell's fill.
     pub color: Color,
     /// The threshold that applied, e.g. `theory > 80`.
     pub rule: String,
@@ -102,8 +115,7 @@ pub struct LegendEntry {
     pub label: String,
     pub fill: Option<Color>,
     pub mark: Option<CellMark>,
-    /// Drawn with a dashed outline, as invalid cells are.
-    pub dashed: bool,
+    pub border: Option<Border>,
 }
 
 /// Sizes in points; `None` where Typst sizes to content.
@@ -264,18 +276,19 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
         }
         rows.push(row);
     }
-    let map = rules.map;
-    let unit = &spec.units.label;
-    let [lo, hi] = spec.color.range;
-    let legend = legend(spec, &rows, &map);
+    let legend = if spec.style.legend {
+        legend(spec, &rows, &rules.map)
+    } else {
+        vec![]
+    };
     let colorbar = spec.style.colorbar.then(|| Colorbar {
         title: spec
             .color
             .title
             .clone()
-            .unwrap_or_else(|| format!("Peak memory ({unit})")),
-        stops: map.stops().to_vec(),
-        ticks: ticks(lo, hi, spec.color.ticks),
+            .unwrap_or_else(|| Metric::new(&spec.color.metric).title(&spec.units.label)),
+        stops: rules.map.stops().to_vec(),
+        ticks: ticks(&rules.scale, spec.color.ticks),
     });
     let (width, height) = spec.figure_size();
     let style = &spec.style;
@@ -385,7 +398,7 @@ fn check_plausible(
     warnings: &mut Vec<Warning>,
 ) {
     let unit = &spec.units.label;
-    let top = spec.color.range[1];
+    let top = spec.color.memory_top();
     for (name, value) in [("actual", Some(actual)), ("theoretical", theory)] {
         let Some(v) = value else { continue };
         let problem = if v <= 0.0 {
@@ -438,33 +451,98 @@ fn check_grid(spec: &Spec, x: &[String], y: &[String]) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// A threshold on a field no trace has would silently mark nothing.
+/// A threshold or colour on a field no trace has would silently mark or
+/// colour nothing.
 fn check_metrics(spec: &Spec, sweep: &Sweep) -> Result<(), KeyError> {
-    let mut known: BTreeSet<&str> = ["actual", "theory"].into();
+    let mut known: BTreeSet<&str> = ["actual", "theory", RATIO].into();
     for run in &sweep.runs {
         if let Ok(values) = &run.content {
             known.extend(values.numbers.keys().map(String::as_str));
         }
     }
-    for (i, t) in spec.thresholds.iter().enumerate() {
-        if known.contains(t.metric.as_str()) {
-            continue;
-        }
-        let list: Vec<&str> = known.iter().copied().collect();
-        let closest = crate::spec::closest(&t.metric, &list)
-            .map(|k| format!("did you mean `{k}`? "))
-            .unwrap_or_default();
-        return Err(KeyError::new(
-            &[
+    let colour = (
+        vec![Key::Field("color"), Key::Field("metric")],
+        &spec.color.metric,
+    );
+    let thresholds = spec.thresholds.iter().enumerate().map(|(i, t)| {
+        (
+            vec![
                 Key::Field("thresholds"),
                 Key::Index(i),
                 Key::Field("metric"),
             ],
-            format!("unknown metric `{}`: no trace has that field", t.metric),
+            &t.metric,
+        )
+    });
+    for (keys, metric) in std::iter::once(colour).chain(thresholds) {
+        if known.contains(metric.as_str()) {
+            continue;
+        }
+        let list: Vec<&str> = known.iter().copied().collect();
+        let closest = crate::spec::closest(metric, &list)
+            .map(|k| format!("did you mean `{k}`? "))
+            .unwrap_or_default();
+        return Err(KeyError::new(
+            &keys,
+            format!("unknown metric `{metric}`: no trace has that field"),
             Some(format!("{closest}use one of: {}", list.join(", "))),
         ));
     }
     Ok(())
+}
+
+/// What a metric name reads from a run. `actual`, `theory` and `ratio`
+/// come first, so a trace field of one of these names is not reachable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Metric<'s> {
+    Actual,
+    Theory,
+    /// theory / actual: how far the estimate is off, without a unit.
+    Ratio,
+    /// A numeric trace field, converted to display units.
+    Field(&'s str),
+}
+
+impl<'s> Metric<'s> {
+    fn new(name: &'s str) -> Metric<'s> {
+        match name {
+            "actual" => Metric::Actual,
+            "theory" => Metric::Theory,
+            RATIO => Metric::Ratio,
+            field => Metric::Field(field),
+        }
+    }
+
+    /// None where the run has no (finite) value.
+    fn value(
+        self,
+        actual: f64,
+        theory: Option<f64>,
+        values: &RunValues,
+        scale: f64,
+    ) -> Option<f64> {
+        match self {
+            Metric::Actual => Some(actual),
+            Metric::Theory => theory,
+            Metric::Ratio => theory.map(|t| t / actual).filter(|r| r.is_finite()),
+            Metric::Field(name) => values.numbers.get(name).map(|v| v * scale),
+        }
+    }
+
+    /// What follows a value: the unit label, or nothing for the ratio.
+    fn unit(self, label: &str) -> &str {
+        if self == Metric::Ratio { "" } else { label }
+    }
+
+    /// The colorbar's default title.
+    fn title(self, label: &str) -> String {
+        match self {
+            Metric::Actual => format!("Peak memory ({label})"),
+            Metric::Theory => format!("Theoretical memory ({label})"),
+            Metric::Ratio => "Theory / actual".into(),
+            Metric::Field(name) => format!("{name} ({label})"),
+        }
+    }
 }
 
 /// What decides a cell: the state rules, the colour map and the cell texts.
@@ -472,6 +550,7 @@ struct Rules<'s> {
     spec: &'s Spec,
     texts: CellText<'s>,
     map: ColorMap,
+    scale: Scale,
 }
 
 impl<'s> Rules<'s> {
@@ -480,6 +559,7 @@ impl<'s> Rules<'s> {
             spec,
             texts: CellText::new(spec)?,
             map: color_map(spec),
+            scale: scale(spec),
         })
     }
 
@@ -582,30 +662,27 @@ impl<'s> Rules<'s> {
     ) -> Result<Cell, KeyError> {
         let spec = self.spec;
         let scale = spec.units.scale();
-        let [lo, hi] = spec.color.range;
         let actual = values.actual * scale;
         let theory = values.theory.map(|t| t * scale);
         check_plausible(run, actual, theory, spec, warnings);
-        let fill = self.map.sample((actual - lo) / (hi - lo));
+        let metric = |name| Metric::new(name).value(actual, theory, values, scale);
+        // Without a value to colour by (theory n/a), the cell stays white.
+        let fill = metric(&spec.color.metric).map(|v| self.map.sample(self.scale.position(v)));
         let marks = spec
             .thresholds
             .iter()
-            .filter(|t| {
-                let value = match t.metric.as_str() {
-                    "actual" => Some(actual),
-                    "theory" => theory,
-                    other => values.numbers.get(other).map(|v| v * scale),
-                };
-                matches!((value, t.comparison()), (Some(v), Some(c)) if c.holds(v))
-            })
-            .map(threshold_mark)
+            .filter(
+                |t| matches!((metric(&t.metric), t.comparison()), (Some(v), Some(c)) if c.holds(v)),
+            )
+            .map(|t| threshold_mark(t, fill.unwrap_or(Color::WHITE)))
             .collect();
         Ok(Cell {
             state: CellState::Measured,
             log: success.map(at),
             reason: None,
-            fill: Some(fill),
-            text_color: colormap::text_color(fill),
+            fill,
+            border: None,
+            text_color: fill.map_or(Color::BLACK, colormap::text_color),
             lines: self.texts.render(run, actual, theory, &spec.units.label)?,
             marks,
             actual: Some(actual),
@@ -640,11 +717,12 @@ fn at(entry: &LogEntry) -> (PathBuf, usize) {
     (entry.path.clone(), entry.line)
 }
 
-fn threshold_mark(t: &Threshold) -> CellMark {
+/// The mark a threshold puts on a cell of this fill.
+fn threshold_mark(t: &Threshold, fill: Color) -> CellMark {
     let (symbol, value) = t.comparison().map_or(("?", 0.0), Comparison::symbol);
     CellMark {
         kind: t.mark,
-        color: t.color,
+        color: t.color.unwrap_or_else(|| colormap::text_color(fill)),
         rule: format!("{} {symbol} {}", t.metric, compact(value)),
     }
 }
@@ -660,6 +738,7 @@ fn plain_cell(state: CellState, style: &StateStyle) -> Cell {
         log: None,
         reason: None,
         fill: style.fill,
+        border: border(state),
         text_color: style.fill.map_or(Color::BLACK, colormap::text_color),
         lines,
         marks: vec![],
@@ -681,10 +760,28 @@ fn color_map(spec: &Spec) -> ColorMap {
     }
 }
 
-fn ticks(lo: f64, hi: f64, count: u32) -> Vec<Tick> {
+fn border(state: CellState) -> Option<Border> {
+    match state {
+        CellState::Invalid => Some(Border::Dashed),
+        CellState::Missing => Some(Border::Dotted),
+        CellState::Measured | CellState::Failed => None,
+    }
+}
+
+fn scale(spec: &Spec) -> Scale {
+    let [lo, hi] = spec.color.range();
+    Scale {
+        lo,
+        hi,
+        center: spec.color.center,
+    }
+}
+
+/// Evenly spaced along the bar; with a centre, an odd count puts a tick on it.
+fn ticks(scale: &Scale, count: u32) -> Vec<Tick> {
     let n = count.max(2) as usize - 1;
     let values: Vec<f64> = (0..=n)
-        .map(|i| lo + (hi - lo) * i as f64 / n as f64)
+        .map(|i| scale.value_at(i as f64 / n as f64))
         .collect();
     // Fewest decimals that still tell every tick apart exactly.
     let decimals = (0..=4)
@@ -704,10 +801,8 @@ fn ticks(lo: f64, hi: f64, count: u32) -> Vec<Tick> {
         .collect()
 }
 
+/// An entry for each labelled state and each mark the figure shows.
 fn legend(spec: &Spec, rows: &[Vec<Cell>], map: &ColorMap) -> Vec<LegendEntry> {
-    if !spec.style.legend {
-        return vec![];
-    }
     let present = |state: CellState| rows.iter().flatten().any(|c| c.state == state);
     let mut entries = Vec::new();
     let states = [
@@ -721,13 +816,16 @@ fn legend(spec: &Spec, rows: &[Vec<Cell>], map: &ColorMap) -> Vec<LegendEntry> {
                 label: label.clone(),
                 fill: style.fill,
                 mark: None,
-                dashed: state == CellState::Invalid,
+                border: border(state),
             });
         }
     }
+    // A mid-scale swatch shows the mark as it looks on data.
+    let swatch = map.sample(0.6);
     for t in &spec.thresholds {
-        let mark = threshold_mark(t);
-        if !rows.iter().flatten().any(|c| c.marks.contains(&mark)) {
+        let mark = threshold_mark(t, swatch);
+        let shown = |m: &CellMark| m.kind == mark.kind && m.rule == mark.rule;
+        if !rows.iter().flatten().any(|c| c.marks.iter().any(shown)) {
             continue;
         }
         let label = t.label.clone().unwrap_or_else(|| {
@@ -736,17 +834,73 @@ fn legend(spec: &Spec, rows: &[Vec<Cell>], map: &ColorMap) -> Vec<LegendEntry> {
             if let Some(first) = metric.get_mut(0..1) {
                 first.make_ascii_uppercase();
             }
-            format!("{metric} {symbol} {}{}", compact(value), spec.units.label)
+            let unit = Metric::new(&t.metric).unit(&spec.units.label);
+            format!("{metric} {symbol} {}{unit}", compact(value))
         });
         entries.push(LegendEntry {
             label,
-            // A mid-scale swatch shows the mark as it looks on data.
-            fill: Some(map.sample(0.6)),
+            fill: Some(swatch),
             mark: Some(mark),
-            dashed: false,
+            border: None,
         });
     }
     entries
+}
+
+/// Grey levels closer than this (of 255) read as one on a grayscale print
+/// next to each other; the complaint that led to it was about 232 and 242.
+pub const GRAY_APART: f64 = 32.0;
+
+/// Pairs of swatches a grayscale print would not tell apart: the figure's
+/// state and mark swatches (shown in the legend or not) and the low end of
+/// the colour scale. A border or a mark tells swatches apart whatever their
+/// grey; swatches alike in those are compared by the luma of their fill and
+/// of their mark's colour. One message per pair, naming both.
+pub fn grayscale_clashes(spec: &Spec, table: &Table) -> Vec<String> {
+    let map = color_map(spec);
+    let mut swatches: Vec<(String, LegendEntry)> = legend(spec, &table.rows, &map)
+        .into_iter()
+        .filter(|e| !e.label.is_empty())
+        .map(|e| (format!("`{}`", e.label), e))
+        .collect();
+    let metric = Metric::new(&spec.color.metric);
+    let low = format!(
+        "the colour scale's low end ({}{})",
+        compact(spec.color.range()[0]),
+        metric.unit(&spec.units.label)
+    );
+    swatches.push((
+        low,
+        LegendEntry {
+            label: String::new(),
+            fill: Some(map.sample(0.0)),
+            mark: None,
+            border: None,
+        },
+    ));
+    let fill_luma = |e: &LegendEntry| colormap::luma(e.fill.unwrap_or(Color::WHITE));
+    let mut clashes = Vec::new();
+    for (i, (a_name, a)) in swatches.iter().enumerate() {
+        for (b_name, b) in &swatches[i + 1..] {
+            let kind = |e: &LegendEntry| e.mark.as_ref().map(|m| m.kind);
+            let mark_luma = |e: &LegendEntry| e.mark.as_ref().map(|m| colormap::luma(m.color));
+            let near = |x: Option<f64>, y: Option<f64>| match (x, y) {
+                (Some(x), Some(y)) => (x - y).abs() < GRAY_APART,
+                _ => true,
+            };
+            let (la, lb) = (fill_luma(a), fill_luma(b));
+            if a.border == b.border
+                && kind(a) == kind(b)
+                && near(Some(la), Some(lb))
+                && near(mark_luma(a), mark_luma(b))
+            {
+                clashes.push(format!(
+                    "{a_name} and {b_name} look alike in grayscale (luma {la:.0} and {lb:.0}, less than {GRAY_APART:.0} apart); make one fill lighter or darker"
+                ));
+            }
+        }
+    }
+    clashes
 }
 
 /// Template instructions one cell line may take.
@@ -1109,6 +1263,148 @@ mod tests {
             w,
             ["tp1_pp3_ts1.json: config tp=1, pp=3 is not among the axes' `values`; not shown"]
         );
+    }
+
+    #[test]
+    fn ratio_colours_around_its_centre_and_the_colorbar_follows() {
+        let sweep = Sweep {
+            runs: vec![
+                run("1", "1", "1", 40.0 * 1024.0, Some(20.0 * 1024.0)),
+                run("1", "2", "1", 40.0 * 1024.0, Some(40.0 * 1024.0)),
+                run("1", "4", "1", 10.0 * 1024.0, Some(30.0 * 1024.0)),
+                run("1", "8", "1", 10.0 * 1024.0, None),
+            ],
+            ..Sweep::default()
+        };
+        let (t, w) = table(
+            &sweep,
+            "color: {metric: ratio, map: rdbu, range: [0.5, 3], center: 1}
+thresholds: [{metric: ratio, at-least: 3}]
+",
+        );
+        assert!(w.is_empty(), "{w:?}");
+        let map = colormap::named("rdbu").unwrap();
+        let fills: Vec<_> = t.rows[0].iter().map(|c| c.fill).collect();
+        assert_eq!(
+            fills,
+            [
+                Some(map.sample(0.0)),
+                Some(map.sample(0.5)),
+                Some(map.sample(1.0)),
+                None
+            ]
+        );
+        assert_eq!(t.rows[0][2].marks.len(), 1);
+        assert_eq!(t.rows[0][3].text_color, Color::BLACK);
+        let colorbar = t.colorbar.unwrap();
+        assert_eq!(colorbar.title, "Theory / actual");
+        let ticks: Vec<_> = colorbar
+            .ticks
+            .iter()
+            .map(|t| (t.at, t.label.as_str()))
+            .collect();
+        assert_eq!(
+            ticks,
+            [
+                (0.0, "0.50"),
+                (0.25, "0.75"),
+                (0.5, "1.00"),
+                (0.75, "2.00"),
+                (1.0, "3.00")
+            ]
+        );
+        assert_eq!(t.legend[0].label, "Ratio ≥ 3");
+    }
+
+    #[test]
+    fn an_unknown_colour_metric_names_the_closest_field() {
+        let sweep = Sweep {
+            runs: vec![run("1", "1", "1", 1024.0, None)],
+            ..Sweep::default()
+        };
+        let e = build(
+            &spec(
+                "color: {metric: peak_allocated_mb}
+",
+            ),
+            &sweep,
+        )
+        .unwrap_err();
+        assert_eq!(e.keys, [Key::Field("color"), Key::Field("metric")]);
+        assert_eq!(
+            e.message,
+            "unknown metric `peak_allocated_mb`: no trace has that field"
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some(
+                "did you mean `peak_allocated_MB`? use one of: actual, peak_allocated_MB, ratio, theory"
+            )
+        );
+    }
+
+    #[test]
+    fn marks_contrast_with_their_cell_unless_the_spec_says() {
+        let sweep = Sweep {
+            runs: vec![
+                run("1", "1", "1", 79.0 * 1024.0, Some(90.0 * 1024.0)),
+                run("1", "2", "1", 2.0 * 1024.0, Some(90.0 * 1024.0)),
+            ],
+            ..Sweep::default()
+        };
+        let (t, _) = table(&sweep, "");
+        let colours: Vec<_> = t.rows[0].iter().map(|c| c.marks[0].color).collect();
+        assert_eq!(colours, [Color::WHITE, Color::BLACK]);
+        let (t, _) = table(
+            &sweep,
+            "thresholds: [{metric: theory, above: 80, mark: outline, color: '#00f'}]
+",
+        );
+        let colours: Vec<_> = t.rows[0].iter().map(|c| c.marks[0].color).collect();
+        assert_eq!(colours, [Color([0, 0, 255]); 2]);
+    }
+
+    #[test]
+    fn states_without_a_value_have_their_own_border() {
+        let sweep = Sweep {
+            runs: vec![run("1", "1", "1", 1024.0, None)],
+            log: vec![log("2", "2", Status::Success, 1)],
+            ..Sweep::default()
+        };
+        let (t, _) = table(&sweep, "");
+        assert_eq!(t.rows[0][0].border, None);
+        assert_eq!(t.rows[0][1].state, CellState::Missing);
+        assert_eq!(t.rows[0][1].border, Some(Border::Dotted));
+        assert_eq!(t.rows[1][1].border, Some(Border::Dashed));
+        assert_eq!(t.legend[0].border, Some(Border::Dashed));
+    }
+
+    #[test]
+    fn swatches_that_collapse_in_grayscale_are_named() {
+        let sweep = Sweep {
+            runs: vec![run("1", "1", "1", 1024.0, None)],
+            log: vec![log("2", "1", Status::Failure, 1)],
+            ..Sweep::default()
+        };
+        let clashes = |extra: &str| {
+            let spec = spec(extra);
+            let (t, _) = build(&spec, &sweep).unwrap();
+            grayscale_clashes(&spec, &t)
+        };
+        assert!(clashes("").is_empty());
+        assert_eq!(
+            clashes("cells: {failed: {fill: '#E8E8E8', label: Failed (OOM)}}\n"),
+            [
+                "`Failed (OOM)` and the colour scale's low end (0GB) look alike in grayscale (luma 232 and 255, less than 32 apart); make one fill lighter or darker"
+            ]
+        );
+        // A reversed map starts dark, far from the light grey.
+        assert!(
+            clashes("cells: {failed: {fill: '#E8E8E8', label: F}}\ncolor: {reverse: true}\n")
+                .is_empty()
+        );
+        // A state without a label has no swatch to confuse.
+        assert!(clashes("cells: {failed: {fill: '#E8E8E8', label: ~}}\n").is_empty());
     }
 
     #[test]

@@ -138,12 +138,24 @@ impl Spec {
             ));
             return Err(errors);
         }
-        let [lo, hi] = self.color.range;
+        let [lo, hi] = self.color.range();
         if !(lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite()) {
             errors.push(KeyError::new(
                 &[F("color"), F("range")],
                 format!("colour range [{lo:?}, {hi:?}] is empty or not finite"),
                 Some("write it as [low, high] with low < high".into()),
+            ));
+        } else if let Some(center) = self.color.center
+            && !(lo < center && center < hi)
+        {
+            // An end as the centre would leave half the map without values.
+            errors.push(KeyError::new(
+                &[F("color"), F("center")],
+                format!("`center` {center:?} is not inside the colour range [{lo:?}, {hi:?}]"),
+                Some(
+                    "the centre gets the map's midpoint: give a value strictly inside `range`"
+                        .into(),
+                ),
             ));
         }
         if !(2..=20).contains(&self.color.ticks) {

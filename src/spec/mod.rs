@@ -125,12 +125,12 @@ mod tests {
         assert_eq!(spec.axes.x.field(&X_DEFAULTS), "pp");
         assert_eq!(spec.axes.y.title(&Y_DEFAULTS), "Tensor Parallelism (TP)");
         assert_eq!(spec.units.scale(), 1.0 / 1024.0);
-        assert_eq!(spec.color.range, [0.0, 80.0]);
+        assert_eq!(spec.color.range(), [0.0, 80.0]);
         assert_eq!(
             spec.thresholds[0].comparison(),
             Some(Comparison::Above(80.0))
         );
-        assert_eq!(spec.cells.failed.fill, Some(Color([0xE8, 0xE8, 0xE8])));
+        assert_eq!(spec.cells.failed.fill, Some(Color([0xCC, 0xCC, 0xCC])));
         assert_eq!(spec.output.dpi, 300);
         assert_eq!(spec.output.formats, vec![Format::Pdf, Format::Png]);
         assert_eq!(spec.style.font, "Libertinus Serif");

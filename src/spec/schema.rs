@@ -164,13 +164,20 @@ impl Axis {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ColorSpec {
+    /// What the fill shows: `actual`, `theory`, `ratio` (theory / actual)
+    /// or another numeric trace field (display units, as in thresholds).
+    #[serde(default = "default_metric")]
+    #[serde(deserialize_with = "not_null")]
+    pub metric: String,
     /// A map name or a list of colour stops, low to high.
     #[serde(default)]
     #[serde(deserialize_with = "not_null")]
     pub map: ColorMapSpec,
-    /// Value range in display units; values outside clip to the end colours.
-    #[serde(default = "default_range")]
-    pub range: [f64; 2],
+    /// Value range in the metric's units; values outside clip to the end
+    /// colours. Default: see [`ColorSpec::range`].
+    pub range: Option<[f64; 2]>,
+    /// The value that gets the map's midpoint, for diverging maps.
+    pub center: Option<f64>,
     #[serde(default)]
     pub reverse: bool,
     pub title: Option<String>,
@@ -181,11 +188,38 @@ pub struct ColorSpec {
 impl Default for ColorSpec {
     fn default() -> Self {
         ColorSpec {
+            metric: default_metric(),
             map: ColorMapSpec::default(),
-            range: default_range(),
+            range: None,
+            center: None,
             reverse: false,
             title: None,
             ticks: default_ticks(),
+        }
+    }
+}
+
+/// The metric that is a ratio, not an amount of memory.
+pub const RATIO: &str = "ratio";
+
+impl ColorSpec {
+    /// The range written, else 0 to 2 for the ratio (1, "as predicted",
+    /// in the middle) and 0 to 80 (an 80 GB GPU) for memory.
+    pub fn range(&self) -> [f64; 2] {
+        self.range.unwrap_or(if self.metric == RATIO {
+            [0.0, 2.0]
+        } else {
+            MEMORY_RANGE
+        })
+    }
+
+    /// The top of the range in memory units, which decides when a value is
+    /// implausibly large; for the ratio, the memory default's.
+    pub fn memory_top(&self) -> f64 {
+        if self.metric == RATIO {
+            MEMORY_RANGE[1]
+        } else {
+            self.range()[1]
         }
     }
 }
@@ -204,9 +238,9 @@ pub struct Threshold {
     pub at_most: Option<f64>,
     #[serde(default)]
     pub mark: Mark,
-    #[serde(default = "default_hatch_color")]
-    #[serde(deserialize_with = "not_null")]
-    pub color: Color,
+    /// None: white on dark fills, black on light ones, whichever
+    /// contrasts more with the cell (as the text does).
+    pub color: Option<Color>,
     /// Legend text; defaults to the rule, e.g. `Theory > 80 GB`.
     pub label: Option<String>,
 }
@@ -354,7 +388,7 @@ fn default_thresholds() -> Vec<Threshold> {
         below: None,
         at_most: None,
         mark: Mark::Hatch,
-        color: default_hatch_color(),
+        color: None,
         label: None,
     }]
 }
@@ -390,14 +424,12 @@ fn default_display_unit() -> Unit {
 fn default_unit_label() -> String {
     "GB".into()
 }
-fn default_range() -> [f64; 2] {
-    [0.0, 80.0]
+const MEMORY_RANGE: [f64; 2] = [0.0, 80.0];
+fn default_metric() -> String {
+    "actual".into()
 }
 fn default_ticks() -> u32 {
     5
-}
-fn default_hatch_color() -> Color {
-    Color::WHITE
 }
 fn default_cell_text() -> Vec<String> {
     vec![
@@ -411,7 +443,9 @@ fn default_decimals() -> u8 {
 fn default_failed() -> StateStyle {
     StateStyle {
         text: "—".into(),
-        fill: Some(Color([0xE8, 0xE8, 0xE8])),
+        // Luma 204: apart from the white low end of the sequential maps, and
+        // from the lowest measured cells, on a grayscale print.
+        fill: Some(Color([0xCC, 0xCC, 0xCC])),
         label: Some("Failed (OOM)".into()),
     }
 }

@@ -118,7 +118,7 @@ fn example_png_cells_have_the_right_fill_marks_and_text_colour() {
                     failures.contains(&(tp, pp)),
                     "TP={tp} PP={pp} drawn as failed"
                 );
-                assert_eq!(mode, [0xE8, 0xE8, 0xE8], "failed TP={tp} PP={pp}");
+                assert_eq!(mode, cell.fill.unwrap().0, "failed TP={tp} PP={pp}");
                 assert!(!hatched);
             }
             CellState::Measured => {

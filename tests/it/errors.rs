@@ -542,7 +542,24 @@ fn r8_unknown_threshold_metric_lists_the_fields() {
 4 │   - metric: peak_allocated_mb
   │             ^^^^^^^^^^^^^^^^^
   │
-  = hint: did you mean `peak_allocated_MB`? use one of: actual, peak_allocated_MB, theoretical_memory_MB, theory
+  = hint: did you mean `peak_allocated_MB`? use one of: actual, peak_allocated_MB, ratio, theoretical_memory_MB, theory
+
+"
+    );
+}
+
+/// #9: `color.metric` is checked against the fields found, as thresholds are.
+#[test]
+fn unknown_colour_metric_suggests_the_closest_field() {
+    assert_eq!(
+        spec_error("inputs:\n  traces: traces/*.json\ncolor:\n  metric: ratoi\n"),
+        "error: unknown metric `ratoi`: no trace has that field
+  ┌─ spec.yaml:4:11
+  │
+4 │   metric: ratoi
+  │           ^^^^^
+  │
+  = hint: did you mean `ratio`? use one of: actual, peak_allocated_MB, ratio, theoretical_memory_MB, theory
 
 "
     );

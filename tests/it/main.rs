@@ -2,6 +2,7 @@
 
 mod build;
 mod cli;
+mod colour;
 mod errors;
 mod extends;
 mod fuzz;

@@ -7,5 +7,6 @@ mod extends;
 mod fuzz;
 mod init;
 mod util;
+mod venues;
 mod watch;
 mod workflow;

@@ -351,7 +351,7 @@ impl Venue {
     /// reads like its caption rather than smaller than its footnotes.
     pub fn font_size(self) -> f64 {
         match self {
-            // A 10 pt article (usenix2019_v3.sty loads article at 10pt):
+            // The USENIX template (usenix2019_v3.tex) is a 10pt article:
             // \footnotesize is 8 pt (size10.clo).
             Venue::Usenix => 8.0,
             // acmart.dtx: sigconf defaults \ACM@fontsize to 9pt, and its

@@ -117,6 +117,33 @@ pub struct Overrides {
     /// a relative path is relative to the working directory. Repeatable.
     #[arg(long = "set", value_name = "KEY.PATH=VALUE", value_parser = set)]
     pub sets: Vec<Set>,
+    /// Also use the fonts in DIR and its subdirectories (.ttf, .otf, .ttc,
+    /// .otc), as `fonts.paths` in the spec does; relative to the working
+    /// directory. Repeatable.
+    #[arg(long = "font-path", value_name = "DIR", value_parser = font_dir)]
+    pub font_paths: Vec<PathBuf>,
+}
+
+fn font_dir(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    if path.is_dir() {
+        Ok(path)
+    } else if path.exists() {
+        Err("not a directory".into())
+    } else {
+        Err("no such directory".into())
+    }
+}
+
+impl Overrides {
+    fn options(&self, strict: bool) -> BuildOptions {
+        BuildOptions {
+            strict,
+            sets: self.sets.clone(),
+            font_paths: self.font_paths.clone(),
+            ..BuildOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -255,11 +282,9 @@ fn build_options(args: &BuildArgs) -> BuildOptions {
     BuildOptions {
         output: args.output.clone(),
         dpi: args.dpi,
-        strict: args.strict,
-        sets: args.overrides.sets.clone(),
-        progress: None,
         // Specs of one paper often read the same sweep.
         traces: Some(Default::default()),
+        ..args.overrides.options(args.strict)
     }
 }
 
@@ -551,11 +576,7 @@ fn watch_status(
 }
 
 fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
-    let options = BuildOptions {
-        strict: args.strict,
-        sets: args.overrides.sets.clone(),
-        ..BuildOptions::default()
-    };
+    let options = args.overrides.options(args.strict);
     let engine = Engine::default();
     let results: Vec<Result<Vec<crate::data::Warning>, Box<Failed>>> = args
         .specs
@@ -584,11 +605,7 @@ fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
 }
 
 fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
-    let options = BuildOptions {
-        strict: args.strict,
-        sets: args.overrides.sets.clone(),
-        ..BuildOptions::default()
-    };
+    let options = args.overrides.options(args.strict);
     let engine = Engine::default();
     let mut err = std::io::stderr().lock();
     let mut model = match crate::load(&args.spec, &options, &engine) {

@@ -2,9 +2,13 @@
 //!
 //! The world is sealed: it serves the one generated source and the fonts
 //! embedded in the binary, nothing from disk or network, so a figure looks
-//! the same on every machine and a template cannot read files.
+//! the same on every machine and a template cannot read files. Fonts from
+//! directories a spec or `--font-path` names are read before compiling
+//! ([`search_fonts`]) and added to a copy of the engine, so they are the
+//! build's inputs like its traces, and Typst still reads nothing.
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -56,7 +60,25 @@ impl Default for Engine {
     }
 }
 
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Engine({} faces)", self.fonts.len())
+    }
+}
+
 impl Engine {
+    /// This engine's fonts and `extra` after them: a family both have is
+    /// taken from the embedded faces, which Typst finds first.
+    pub fn with_fonts(&self, extra: Vec<Font>) -> Engine {
+        let mut fonts = self.fonts.clone();
+        fonts.extend(extra);
+        Engine {
+            library: self.library.clone(),
+            book: LazyHash::new(FontBook::from_fonts(&fonts)),
+            fonts,
+        }
+    }
+
     /// Family names as the fonts spell them, sorted.
     pub fn families(&self) -> Vec<String> {
         let mut names: Vec<String> = self.fonts.iter().map(|f| f.info().family.clone()).collect();
@@ -155,6 +177,100 @@ impl Engine {
     }
 }
 
+/// Most directory entries looked at under one font directory: a font
+/// directory is a few hundred files, `/` is a mistake.
+pub const MAX_FONT_ENTRIES: usize = 20_000;
+/// Most bytes of font files read from one font directory. Typst keeps
+/// every face in memory; a full CJK collection is about 100 MiB.
+pub const MAX_FONT_BYTES: u64 = 512 << 20;
+
+/// What a font directory gave: faces, and what the build now depends on.
+#[derive(Default)]
+pub struct FoundFonts {
+    pub fonts: Vec<Font>,
+    /// Every font file read, sorted.
+    pub files: Vec<PathBuf>,
+    /// The directory and its subdirectories: a font added there changes one.
+    pub dirs: Vec<PathBuf>,
+    /// Files that looked like fonts but were not (path, why).
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// Reads the font files under `dir` and its subdirectories, as typst-cli's
+/// `--font-path` does: names ending in .ttf, .otf, .ttc or .otc (any case),
+/// links followed, in name order so that two runs add faces in one order.
+pub fn search_fonts(dir: &Path) -> Result<FoundFonts, String> {
+    if !dir.is_dir() {
+        return Err(if dir.exists() {
+            "it is not a directory".into()
+        } else {
+            "no such directory".into()
+        });
+    }
+    let mut found = FoundFonts::default();
+    let mut candidates = Vec::new();
+    let mut bytes = 0u64;
+    let walk = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name();
+    for (seen, entry) in walk.into_iter().enumerate() {
+        if seen >= MAX_FONT_ENTRIES {
+            return Err(format!(
+                "it has more than {MAX_FONT_ENTRIES} entries; name the directory that holds the fonts"
+            ));
+        }
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                found.skipped.push((path, format!("cannot read it: {e}")));
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.file_type().is_dir() {
+            found.dirs.push(path.to_path_buf());
+            continue;
+        }
+        let is_font = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["ttf", "otf", "ttc", "otc"].contains(&e.to_lowercase().as_str()));
+        if is_font && entry.file_type().is_file() {
+            bytes += entry.metadata().map_or(0, |m| m.len());
+            if bytes > MAX_FONT_BYTES {
+                return Err(format!(
+                    "its font files are more than {} MiB together",
+                    MAX_FONT_BYTES >> 20
+                ));
+            }
+            candidates.push(path.to_path_buf());
+        }
+    }
+    let read: Vec<(PathBuf, Result<Vec<Font>, String>)> = candidates
+        .into_par_iter()
+        .map(|path| {
+            let faces = std::fs::read(&path)
+                .map_err(|e| format!("cannot read it: {e}"))
+                .map(|data| Font::iter(Bytes::new(data)).collect::<Vec<_>>());
+            (path, faces)
+        })
+        .collect();
+    for (path, faces) in read {
+        match faces {
+            Ok(faces) if faces.is_empty() => found
+                .skipped
+                .push((path, "it is not a font Typst can read; skipped".into())),
+            Ok(mut faces) => {
+                found.fonts.append(&mut faces);
+                found.files.push(path);
+            }
+            Err(why) => found.skipped.push((path, why)),
+        }
+    }
+    Ok(found)
+}
+
 /// Auto-sized pages grow to a whole multiple of 1/150 in, so that PNGs at
 /// 150, 300 and 600 DPI have whole, exactly proportional pixel sizes. Done
 /// here rather than in Typst, where it would mean laying the figure out twice.
@@ -230,6 +346,10 @@ pub struct Geometry {
     pub cell_height: f64,
     /// How much cell text was shrunk to fit (1 = not at all).
     pub text_scale: f64,
+    /// The scale the cells' width and height each leave room for
+    /// (infinite for a side that grows with the text).
+    pub fit_width: f64,
+    pub fit_height: f64,
     pub cells: Vec<CellBox>,
     /// The colorbar's gradient, low end at the bottom.
     pub colorbar: Option<BarBox>,
@@ -262,6 +382,8 @@ impl Geometry {
         // A custom template may report no layout: its text is as written.
         let mut geometry = Geometry {
             text_scale: 1.0,
+            fit_width: f64::INFINITY,
+            fit_height: f64::INFINITY,
             ..Geometry::default()
         };
         if let Some(page) = document.pages().first() {
@@ -270,6 +392,8 @@ impl Geometry {
         }
         if let Some(layout) = query("memheat-layout").first().and_then(metadata) {
             geometry.text_scale = number(&layout, "scale").unwrap_or(1.0);
+            geometry.fit_width = number(&layout, "fit-w").unwrap_or(f64::INFINITY);
+            geometry.fit_height = number(&layout, "fit-h").unwrap_or(f64::INFINITY);
             geometry.cell_width = number(&layout, "cell-w").unwrap_or(0.0);
             geometry.cell_height = number(&layout, "cell-h").unwrap_or(0.0);
         }

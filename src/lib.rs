@@ -73,6 +73,8 @@ pub enum Error {
     Watch(#[from] watch::WatchError),
     #[error(transparent)]
     Init(#[from] init::InitError),
+    #[error("--font-path {}: {message}", paths::shown(path))]
+    FontPath { path: PathBuf, message: String },
     #[error("{} warning(s), and strict mode is on", .0.len())]
     Strict(Vec<Warning>),
     /// The figure compiled but cannot be printed as it is: too large, or
@@ -89,8 +91,6 @@ pub enum Error {
 pub const MAX_PAGE_PT: f64 = 14_400.0;
 /// Largest PNG, in pixels.
 pub const MAX_PNG_PIXELS: f64 = 200e6;
-/// Cell text is not shrunk below this to fit a fixed size.
-pub const MIN_TEXT_PT: f64 = 4.0;
 
 impl From<SpecError> for Error {
     fn from(e: SpecError) -> Self {
@@ -135,6 +135,8 @@ pub struct BuildOptions {
     pub traces: Option<std::sync::Arc<TraceCache>>,
     /// `--set` flags, in order: each a layer over the spec.
     pub sets: Vec<Set>,
+    /// `--font-path` directories, searched as `fonts.paths` is.
+    pub font_paths: Vec<PathBuf>,
 }
 
 /// The figure before Typst: the spec, the cells and what they came from.
@@ -152,6 +154,11 @@ pub struct Model {
     pub dpi: u32,
     pub strict: bool,
     pub timings: Timings,
+    /// The engine with the fonts of `fonts.paths` and `--font-path`, when
+    /// there are any.
+    pub fonts: Option<std::sync::Arc<Engine>>,
+    /// Where each key was written, for errors found by compiling.
+    sources: Sources,
 }
 
 /// The compiled figure and the warnings compiling it gave.
@@ -235,7 +242,15 @@ pub fn load(
         None => Template::builtin(),
     };
     let targets = targets(&spec, &sources, options).map_err(|e| fail(e, vec![], &deps))?;
-    check_font(&spec, &sources, engine).map_err(|e| fail(e, vec![], &deps))?;
+    let mut warnings = vec![];
+    let fonts = timings
+        .time("fonts", || {
+            add_fonts(&spec, &sources, options, engine, &mut deps, &mut warnings)
+        })
+        .map_err(|e| fail(e, warnings.clone(), &deps))?
+        .map(std::sync::Arc::new);
+    let engine = fonts.as_deref().unwrap_or(engine);
+    check_font(&spec, &sources, engine).map_err(|e| fail(e, warnings.clone(), &deps))?;
     let mut sweep = data::Sweep::default();
     let report = Report::new(options.progress.as_ref(), spec_path);
     let loaded = timings.time("load", || {
@@ -248,8 +263,8 @@ pub fn load(
         )
     });
     deps.files.extend(sweep.inputs.iter().cloned());
-    deps.dirs = sweep.dirs.clone();
-    let mut warnings = sweep.warnings.clone();
+    deps.dirs.extend(sweep.dirs.iter().cloned());
+    warnings.extend(sweep.warnings.iter().cloned());
     if let Err(e) = loaded {
         return Err(fail(sources.error(e).into(), sorted(warnings), &deps));
     }
@@ -278,28 +293,42 @@ pub fn load(
         deps,
         targets,
         timings,
+        fonts,
+        sources,
     })
 }
 
-/// Fills the template and compiles it with Typst.
+/// Fills the template and compiles it with Typst. When the built-in cell
+/// text is left to fit and its full form has to shrink, the compact form
+/// is compiled too, and the figure with the larger text is kept.
 pub fn compile(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
+    let fonts = model.fonts.clone();
+    let engine = fonts.as_deref().unwrap_or(engine);
     let mut timings = std::mem::take(&mut model.timings);
     let spec_name = model.spec_path.display().to_string();
-    let typst_source = timings.time("template", || {
-        template::render(&model.template, &model.table, &spec_name, None)
-    });
-    let compiled = typst_source.map_err(Error::from).and_then(|source| {
-        let auto_size = (
-            model.table.layout.width.is_none(),
-            model.table.layout.height.is_none(),
-        );
-        timings
-            .time("compile", || engine.compile(source, auto_size))
-            .map_err(Error::from)
-    });
+    let template = &model.template;
+    let compile = |table: &Table| -> Result<Compiled, Error> {
+        let source = template::render(template, table, &spec_name, None)?;
+        let auto_size = (table.layout.width.is_none(), table.layout.height.is_none());
+        Ok(engine.compile(source, auto_size)?)
+    };
+    let mut compiled = timings.time("compile", || compile(&model.table));
+    if let Ok(full) = &compiled
+        && full.geometry.text_scale < 1.0
+        && let Some(compact) = model.table.compact()
+    {
+        match timings.time("compact", || compile(&compact)) {
+            Ok(smaller) if smaller.geometry.text_scale > full.geometry.text_scale => {
+                model.table = compact;
+                compiled = Ok(smaller);
+            }
+            Ok(_) => {}
+            Err(e) => compiled = Err(e),
+        }
+    }
     model.timings = timings;
     let compiled = compiled?;
-    check_size(&compiled, &model.table, &model.spec_path)?;
+    check_size(&compiled, model)?;
     let warnings = figure_warnings(&compiled, &model.table, &model.spec_path);
     Ok(Figure { compiled, warnings })
 }
@@ -486,16 +515,17 @@ fn targets(
 
 /// An unknown family would only be a Typst warning and a fallback font.
 fn check_font(spec: &Spec, sources: &Sources, engine: &Engine) -> Result<(), Error> {
-    if engine.has_family(&spec.style.font) {
+    let font = spec.style.font();
+    if engine.has_family(font) {
         return Ok(());
     }
     Err(sources
         .error(KeyError::new(
             &[Key::Field("style"), Key::Field("font")],
-            format!("unknown font family `{}`", spec.style.font),
+            format!("unknown font family `{font}`"),
             Some(format!(
-                "{}memheat embeds its fonts so figures never depend on the machine; use one of: {}",
-                metric_twin(&spec.style.font)
+                "{}memheat uses its embedded fonts and those in `fonts.paths` and --font-path, never the machine's; use one of: {}",
+                metric_twin(font)
                     .map(|twin| format!("`{twin}` has the same metrics; "))
                     .unwrap_or_default(),
                 engine.families().join(", ")
@@ -504,42 +534,118 @@ fn check_font(spec: &Spec, sources: &Sources, engine: &Engine) -> Result<(), Err
         .into())
 }
 
-/// A page larger than PDF readers open, or cell text shrunk below legible.
-fn check_size(compiled: &Compiled, table: &Table, spec_path: &Path) -> Result<(), Error> {
-    let fail = |message: String, hint: String| {
-        Err(Error::Figure {
-            spec: spec_path.to_path_buf(),
-            message,
-            hint,
-        })
-    };
+/// A page larger than PDF readers open, or cell text shrunk below
+/// `style.min-font-size`: an error at the key that fixed the size, saying
+/// what would fit.
+fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
+    let (table, spec) = (&model.table, &model.spec);
     let g = &compiled.geometry;
     if g.page_width > MAX_PAGE_PT || g.page_height > MAX_PAGE_PT {
-        return fail(
-            format!(
+        return Err(Error::Figure {
+            spec: model.spec_path.clone(),
+            message: format!(
                 "the figure would be {:.0} × {:.0} pt, larger than the {MAX_PAGE_PT:.0} pt (200 in) PDF readers open",
                 g.page_width, g.page_height
             ),
-            "shorten the titles and `cells.text`, or show fewer axis values".into(),
-        );
+            hint: "shorten the titles and `cells.text`, or show fewer axis values".into(),
+        });
     }
-    let size = g.text_scale * table.layout.cell_font_size;
-    if size < MIN_TEXT_PT {
-        // Cell widths grow about in proportion with their text.
-        let grid = table.x.labels.len() as f64 * g.cell_width;
-        let needed = g.page_width + grid * (MIN_TEXT_PT / size.max(0.01) - 1.0);
-        return fail(
-            format!(
-                "cell text would be shrunk to {:.1}pt to fit, below the legible {MIN_TEXT_PT}pt",
-                size.max(0.0)
-            ),
-            format!(
-                "the figure needs about {needed:.0}pt of width (it has {:.0}pt); widen `style.width`, drop `height`/`aspect`, or shorten `cells.text`",
-                g.page_width
-            ),
-        );
+    let min = table.layout.min_font_size;
+    let size = (g.text_scale * table.layout.cell_font_size).max(0.0);
+    if size >= min - 1e-9 {
+        return Ok(());
     }
-    Ok(())
+    let message = format!(
+        "cell text would be shrunk to {size:.1}pt to fit, below `style.min-font-size` ({min}pt)"
+    );
+    // Cells grow about in proportion with their text.
+    let grow = min / size.max(0.01) - 1.0;
+    let (keys, hint) = if g.fit_width <= g.fit_height {
+        let needed = g.page_width + table.x.labels.len() as f64 * g.cell_width * grow;
+        let mut ways = vec!["widen `style.width`".to_string()];
+        if spec.cells.text.is_some() {
+            ways.push("shorten `cells.text`".into());
+        } else if table.key.is_none() {
+            ways.push("use the compact form (`cells.form: compact`)".into());
+        }
+        let last = "show fewer columns (`axes.x.values`)";
+        (
+            vec![Key::Field("style"), Key::Field("width")],
+            format!(
+                "the figure needs about {needed:.0}pt of width at this size (it has {:.0}pt); {} or {last}",
+                g.page_width,
+                ways.join(", ")
+            ),
+        )
+    } else {
+        let needed = g.page_height + table.y.labels.len() as f64 * g.cell_height * grow;
+        let key = if spec.style.height.is_some() {
+            "height"
+        } else {
+            "aspect"
+        };
+        (
+            vec![Key::Field("style"), Key::Field(key)],
+            format!(
+                "the figure needs about {needed:.0}pt of height at this size (it has {:.0}pt); raise `style.{key}`, or remove it to let the height follow the text",
+                g.page_height
+            ),
+        )
+    };
+    Err(model
+        .sources
+        .error(KeyError::new(&keys, message, Some(hint)))
+        .into())
+}
+
+/// Fonts from `fonts.paths` (relative to the file that lists them) and
+/// `--font-path`, on a copy of `engine`; `None` when there are none. Each
+/// font file and directory becomes a dependency of the figure.
+fn add_fonts(
+    spec: &Spec,
+    sources: &Sources,
+    options: &BuildOptions,
+    engine: &Engine,
+    deps: &mut Deps,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<Engine>, Error> {
+    let key = [Key::Field("fonts"), Key::Field("paths")];
+    let base = sources.dir_of(&key);
+    let mut fonts = vec![];
+    let mut search = |dir: &Path| {
+        let found = compile::search_fonts(dir)?;
+        deps.files.extend(found.files);
+        deps.dirs.extend(found.dirs);
+        warnings.extend(
+            found
+                .skipped
+                .into_iter()
+                .map(|(path, why)| Warning::new(&path, why)),
+        );
+        fonts.extend(found.fonts);
+        Ok::<_, String>(())
+    };
+    for (i, dir) in spec.fonts.paths.iter().enumerate() {
+        let path = base.dir.join(dir);
+        search(&path).map_err(|why| {
+            sources.error(KeyError::new(
+                &[key[0], key[1], Key::Index(i)],
+                format!("font directory `{}`: {why}", paths::shown(&path)),
+                Some(format!(
+                    "a font directory is relative to {}",
+                    base.described
+                )),
+            ))
+        })?;
+    }
+    for dir in &options.font_paths {
+        search(dir).map_err(|message| Error::FontPath {
+            path: dir.clone(),
+            message,
+        })?;
+    }
+    let listed = !spec.fonts.paths.is_empty() || !options.font_paths.is_empty();
+    Ok(listed.then(|| engine.with_fonts(fonts)))
 }
 
 /// The embedded family that stands in for a commercial one a paper names.

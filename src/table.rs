@@ -24,8 +24,8 @@ use serde::Serialize;
 use crate::colormap::{self, ColorMap, Scale};
 use crate::data::{LogEntry, Run, RunValues, Status, Sweep, Warning};
 use crate::spec::{
-    Color, ColorMapSpec, Comparison, Key, KeyError, MAX_AXIS_VALUES, MAX_CELLS, MAX_TEXT, Mark,
-    RATIO, Spec, StateStyle, Threshold, X_DEFAULTS, Y_DEFAULTS, canonical,
+    CellForm, Color, ColorMapSpec, Comparison, Key, KeyError, MAX_AXIS_VALUES, MAX_CELLS, MAX_TEXT,
+    Mark, RATIO, Spec, StateStyle, Threshold, X_DEFAULTS, Y_DEFAULTS, canonical,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,7 +38,14 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     pub colorbar: Option<Colorbar>,
     pub legend: Vec<LegendEntry>,
+    /// What the lines of a cell are, when the cells do not say (the
+    /// compact form): shown with the legend.
+    pub key: Option<String>,
     pub layout: Layout,
+    /// The key of the compact form, while the full form is shown and the
+    /// compact one is the fallback (see [`Table::compact`]).
+    #[serde(skip)]
+    compact_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +76,9 @@ pub struct Cell {
     pub border: Option<Border>,
     pub text_color: Color,
     pub lines: Vec<String>,
+    /// The compact form of `lines`, while the full form is shown.
+    #[serde(skip)]
+    pub compact_lines: Option<Vec<String>>,
     pub marks: Vec<CellMark>,
     /// Display units.
     pub actual: Option<f64>,
@@ -127,6 +137,9 @@ pub struct Layout {
     pub font_size: f64,
     pub title_font_size: f64,
     pub cell_font_size: f64,
+    pub tick_font_size: f64,
+    /// Cell text may shrink to fit a fixed size down to this, no further.
+    pub min_font_size: f64,
     pub gap: f64,
     pub gap_color: Color,
 }
@@ -151,6 +164,23 @@ impl CellState {
             CellState::Invalid => "invalid",
             CellState::Missing => "missing",
         }
+    }
+}
+
+impl Table {
+    /// The same figure in the compact form, when the form is memheat's to
+    /// choose: the full form did not fit at the cell font size.
+    pub fn compact(&self) -> Option<Table> {
+        let key = self.compact_key.clone()?;
+        let mut table = self.clone();
+        for cell in table.rows.iter_mut().flatten() {
+            if let Some(lines) = cell.compact_lines.take() {
+                cell.lines = lines;
+            }
+        }
+        table.key = Some(key);
+        table.compact_key = None;
+        Some(table)
     }
 }
 
@@ -292,6 +322,8 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
     });
     let (width, height) = spec.figure_size();
     let style = &spec.style;
+    let compact_key = rules.compact.is_some().then(|| rules.compact_key());
+    let key = (spec.cells.form == Some(CellForm::Compact)).then(|| rules.compact_key());
     let table = Table {
         title: spec.title.clone(),
         subtitle: spec.subtitle.clone(),
@@ -308,15 +340,17 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
         rows,
         colorbar,
         legend,
+        key: key.filter(|_| style.legend),
+        compact_key,
         layout: Layout {
             width,
             height,
-            font: style.font.clone(),
-            font_size: style.font_size.0,
-            title_font_size: style
-                .title_font_size
-                .map_or(style.font_size.0 + 2.0, |l| l.0),
-            cell_font_size: style.cell_font_size.map_or(style.font_size.0, |l| l.0),
+            font: style.font().to_string(),
+            font_size: style.font_size(),
+            title_font_size: style.title_font_size(),
+            cell_font_size: style.cell_font_size(),
+            tick_font_size: style.tick_font_size(),
+            min_font_size: style.min_font_size.0,
             gap: style.gap.0,
             gap_color: style.gap_color,
         },
@@ -549,18 +583,35 @@ impl<'s> Metric<'s> {
 struct Rules<'s> {
     spec: &'s Spec,
     texts: CellText<'s>,
+    /// The compact form, kept in reserve while the form is left to fit.
+    compact: Option<CellText<'s>>,
     map: ColorMap,
     scale: Scale,
 }
 
 impl<'s> Rules<'s> {
     fn new(spec: &'s Spec) -> Result<Self, KeyError> {
+        let cells = &spec.cells;
+        let (lines, compact) = match (&cells.text, cells.form) {
+            (Some(lines), _) => (lines.clone(), false),
+            (None, Some(form)) => (form.lines(), false),
+            // Without a legend nothing would say what the numbers are.
+            (None, None) => (CellForm::Full.lines(), spec.style.legend),
+        };
         Ok(Rules {
             spec,
-            texts: CellText::new(spec)?,
+            texts: CellText::new(spec, lines)?,
+            compact: compact
+                .then(|| CellText::new(spec, CellForm::Compact.lines()))
+                .transpose()?,
             map: color_map(spec),
             scale: scale(spec),
         })
+    }
+
+    /// The legend's words for the lines of a compact cell.
+    fn compact_key(&self) -> String {
+        format!("Cells: actual over theory ({})", self.spec.units.label)
     }
 
     /// The cell of one config, from its log entries and its newest trace.
@@ -684,6 +735,11 @@ impl<'s> Rules<'s> {
             border: None,
             text_color: fill.map_or(Color::BLACK, colormap::text_color),
             lines: self.texts.render(run, actual, theory, &spec.units.label)?,
+            compact_lines: self
+                .compact
+                .as_ref()
+                .map(|c| c.render(run, actual, theory, &spec.units.label))
+                .transpose()?,
             marks,
             actual: Some(actual),
             theory,
@@ -741,6 +797,7 @@ fn plain_cell(state: CellState, style: &StateStyle) -> Cell {
         border: border(state),
         text_color: style.fill.map_or(Color::BLACK, colormap::text_color),
         lines,
+        compact_lines: None,
         marks: vec![],
         actual: None,
         theory: None,
@@ -906,14 +963,14 @@ pub fn grayscale_clashes(spec: &Spec, table: &Table) -> Vec<String> {
 /// Template instructions one cell line may take.
 const CELL_TEXT_FUEL: u64 = 20_000;
 
-/// The compiled `cells.text` templates.
+/// The compiled cell line templates: `cells.text`, or a built-in form.
 struct CellText<'s> {
     env: Environment<'s>,
-    lines: &'s [String],
+    lines: usize,
 }
 
 impl<'s> CellText<'s> {
-    fn new(spec: &'s Spec) -> Result<Self, KeyError> {
+    fn new(spec: &'s Spec, lines: Vec<String>) -> Result<Self, KeyError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         // A cell's line is a few filters; a loop that runs longer is a
@@ -935,14 +992,12 @@ impl<'s> CellText<'s> {
         env.add_filter("amount", move |v: Value, digits: Option<u8>| {
             fixed(&v, digits).map_or_else(|| "n/a".into(), |s| format!("{s}{unit}"))
         });
-        for (i, line) in spec.cells.text.iter().enumerate() {
-            env.add_template_owned(format!("cells.text[{i}]"), line.clone())
+        let count = lines.len();
+        for (i, line) in lines.into_iter().enumerate() {
+            env.add_template_owned(format!("cells.text[{i}]"), line)
                 .map_err(|e| text_error(i, &e, None))?;
         }
-        Ok(CellText {
-            env,
-            lines: &spec.cells.text,
-        })
+        Ok(CellText { env, lines: count })
     }
 
     fn render(
@@ -970,7 +1025,7 @@ impl<'s> CellText<'s> {
         ctx.insert("actual".into(), Value::from(actual));
         ctx.insert("theory".into(), theory.map_or(Value::from(()), Value::from));
         ctx.insert("unit".into(), Value::from(unit));
-        (0..self.lines.len())
+        (0..self.lines)
             .map(|i| {
                 let template = self
                     .env
@@ -1263,6 +1318,36 @@ mod tests {
             w,
             ["tp1_pp3_ts1.json: config tp=1, pp=3 is not among the axes' `values`; not shown"]
         );
+    }
+
+    /// The compact form is a fallback only while the form is memheat's to
+    /// choose and a legend can name the lines.
+    #[test]
+    fn the_compact_form_is_kept_in_reserve_when_the_form_is_left_open() {
+        let sweep = Sweep {
+            runs: vec![run("1", "1", "1", 50.0 * 1024.0, Some(60.25 * 1024.0))],
+            ..Sweep::default()
+        };
+        let (t, _) = table(&sweep, "");
+        assert_eq!(t.rows[0][0].lines, ["Actual: 50.0GB", "Theory: 60.2GB"]);
+        assert_eq!(t.key, None);
+        let compact = t.compact().unwrap();
+        assert_eq!(compact.rows[0][0].lines, ["50.0", "60.2"]);
+        assert_eq!(
+            compact.key.as_deref(),
+            Some("Cells: actual over theory (GB)")
+        );
+        assert!(compact.compact().is_none());
+        for fixed in [
+            "cells: {form: full}\n",
+            "cells: {text: ['{{ actual }}']}\n",
+            "style: {legend: false}\n",
+        ] {
+            assert!(table(&sweep, fixed).0.compact().is_none(), "{fixed}");
+        }
+        let (t, _) = table(&sweep, "cells: {form: compact}\n");
+        assert_eq!(t.rows[0][0].lines, ["50.0", "60.2"]);
+        assert_eq!(t.key.as_deref(), Some("Cells: actual over theory (GB)"));
     }
 
     #[test]

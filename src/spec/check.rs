@@ -1,7 +1,8 @@
 //! Rules that need more than one key at a time.
 
 use super::{
-    ColorMapSpec, DPI_RANGE, Key, KeyError, Length, Spec, X_DEFAULTS, Y_DEFAULTS, canonical,
+    ColorMapSpec, DPI_RANGE, Key, KeyError, Length, Spec, TICK_SCALE, Width, X_DEFAULTS,
+    Y_DEFAULTS, canonical,
 };
 
 /// Longest title, label or cell-text template, in characters: a figure
@@ -118,6 +119,7 @@ impl Spec {
             .cells
             .text
             .iter()
+            .flatten()
             .enumerate()
             .map(|(i, t)| (vec![F("cells"), F("text"), Key::Index(i)], Some(t.as_str())));
         for (keys, text) in texts.into_iter().chain(cell_texts) {
@@ -207,6 +209,18 @@ impl Spec {
                 ));
             }
         }
+        if self.cells.text.is_some()
+            && let Some(form) = self.cells.form
+        {
+            errors.push(KeyError::new(
+                &[F("cells"), F("form")],
+                format!(
+                    "`form: {}` picks a built-in cell text, and `cells.text` gives one",
+                    form.name()
+                ),
+                Some("remove one of them".into()),
+            ));
+        }
         if self.cells.decimals > 6 {
             errors.push(KeyError::new(
                 &[F("cells"), F("decimals")],
@@ -264,12 +278,32 @@ impl Spec {
                 Some(format!("use at most {MAX_GAP_PT}pt")),
             ));
         }
+        let style = &self.style;
+        if let (Some(which @ (Width::Column | Width::Text)), None) = (style.width, style.venue) {
+            let name = if which == Width::Column {
+                "column"
+            } else {
+                "text"
+            };
+            errors.push(KeyError::new(
+                &[F("style"), F("width")],
+                format!("`width: {name}` is the {name} width of a venue, and `style.venue` is not set"),
+                Some(format!(
+                    "add `venue: usenix`, `acm` or `ieee`, or write a preset such as `usenix-{name}`"
+                )),
+            ));
+        }
+        let width = match style.width {
+            Some(Width::Length(l)) => Some(l),
+            _ => None,
+        };
         let sizes = [
-            ("width", self.style.width.map(|w| w.0)),
-            ("height", self.style.height),
-            ("font-size", Some(self.style.font_size)),
-            ("title-font-size", self.style.title_font_size),
-            ("cell-font-size", self.style.cell_font_size),
+            ("width", width),
+            ("height", style.height),
+            ("font-size", style.font_size),
+            ("title-font-size", style.title_font_size),
+            ("cell-font-size", style.cell_font_size),
+            ("min-font-size", Some(style.min_font_size)),
         ];
         for (key, value) in sizes {
             let limit = if key.ends_with("font-size") {
@@ -287,6 +321,7 @@ impl Spec {
                 ));
             }
         }
+        errors.extend(self.check_text_sizes());
         if errors.is_empty() {
             Ok(())
         } else {
@@ -294,9 +329,70 @@ impl Spec {
         }
     }
 
+    /// Text set at a size below `min-font-size` is an error at the key
+    /// that set it: its own, `font-size` (which the others follow), or
+    /// `min-font-size` when the size is a default. One error per key.
+    fn check_text_sizes(&self) -> Vec<KeyError> {
+        use Key::Field as F;
+        let style = &self.style;
+        let min = style.min_font_size.0;
+        let ticks = format!("tick labels and the legend ({TICK_SCALE} × font-size)");
+        let mut texts = vec![
+            (None, ticks, style.tick_font_size(), min / TICK_SCALE),
+            (
+                Some(("cell-font-size", style.cell_font_size)),
+                "cell text".to_string(),
+                style.cell_font_size(),
+                min,
+            ),
+        ];
+        if self.title.is_some() {
+            texts.push((
+                Some(("title-font-size", style.title_font_size)),
+                "the title".into(),
+                style.title_font_size(),
+                min,
+            ));
+        }
+        let mut errors: Vec<KeyError> = Vec::new();
+        for (own, what, size, needed) in texts {
+            if size >= min - 1e-9 {
+                continue;
+            }
+            let key = match (own, style.font_size) {
+                (Some((key, Some(_))), _) => key,
+                (_, Some(_)) => "font-size",
+                (_, None) => "min-font-size",
+            };
+            let keys = [F("style"), F(key)];
+            if errors.iter().any(|e| e.keys == keys) {
+                continue;
+            }
+            let fix = if key == "min-font-size" {
+                "lower `min-font-size`, or set `font-size`".to_string()
+            } else {
+                format!(
+                    "make `{key}` at least {:.1}pt, or lower `min-font-size`",
+                    (needed * 10.0 - 1e-6).ceil() / 10.0
+                )
+            };
+            errors.push(KeyError::new(
+                &keys,
+                format!("{what} would be {size:.1}pt, below `style.min-font-size` ({min}pt)"),
+                Some(fix),
+            ));
+        }
+        errors
+    }
+
     /// Width and height of the figure in points, where fixed.
     pub fn figure_size(&self) -> (Option<f64>, Option<f64>) {
-        let width = self.style.width.map(|w| w.0.0);
+        let width = self.style.width.and_then(|w| match (w, self.style.venue) {
+            (Width::Length(l), _) => Some(l.0),
+            (which, Some(venue)) => venue.width(which),
+            // `check` refuses a venue's width without a venue.
+            (_, None) => None,
+        });
         let height = match (self.style.height, self.style.aspect, width) {
             (Some(h), _, _) => Some(h.0),
             (None, Some(a), Some(w)) => Some(w * a),

@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(spec.cells.failed.fill, Some(Color([0xCC, 0xCC, 0xCC])));
         assert_eq!(spec.output.dpi, 300);
         assert_eq!(spec.output.formats, vec![Format::Pdf, Format::Png]);
-        assert_eq!(spec.style.font, "Libertinus Serif");
+        assert_eq!(spec.style.font(), "Libertinus Serif");
     }
 
     #[test]
@@ -162,10 +162,31 @@ mod tests {
             "inputs: {traces: x}\nstyle:\n  width: usenix-column\n  aspect: 0.5\n  font-size: 7pt\n  gap-color: '#abc'\n",
         );
         assert_eq!(spec.figure_size(), (Some(240.12), Some(120.06)));
-        assert_eq!(spec.style.font_size, Length(7.0));
+        assert_eq!(spec.style.font_size(), 7.0);
         assert_eq!(spec.style.gap_color, Color([0xaa, 0xbb, 0xcc]));
         assert_eq!(Length::parse("25.4mm"), Ok(Length(72.0)));
         assert!(Length::parse("3 furlongs").is_err());
+    }
+
+    #[test]
+    fn a_venue_sets_font_size_and_widths_and_explicit_keys_win() {
+        let spec = parse_ok("inputs: {traces: x}\nstyle: {venue: ieee, width: text}\n");
+        assert_eq!(spec.style.font(), "TeX Gyre Termes");
+        assert_eq!(spec.style.font_size(), 8.0);
+        assert_eq!(spec.figure_size().0, Some(516.0 * 72.0 / 72.27));
+        let spec = parse_ok(
+            "inputs: {traces: x}\nstyle: {venue: acm, width: column, font: TeX Gyre Heros, font-size: 9pt}\n",
+        );
+        assert_eq!(spec.style.font(), "TeX Gyre Heros");
+        assert_eq!(spec.style.font_size(), 9.0);
+        assert_eq!(spec.style.title_font_size(), 11.0);
+        assert_eq!(spec.figure_size().0, Some(241.14749 * 72.0 / 72.27));
+        let e = parse_err("inputs: {traces: x}\nstyle: {width: colum}\n");
+        assert!(
+            e.message.contains("`column` or `text` (of `style.venue`)"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

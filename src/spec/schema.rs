@@ -30,6 +30,8 @@ pub struct Spec {
     pub style: Style,
     #[serde(default)]
     pub output: Output,
+    #[serde(default)]
+    pub fonts: Fonts,
     /// A custom minijinja template for the Typst source, relative to the
     /// spec's directory; the built-in one by default (`memheat template`).
     #[serde(default)]
@@ -265,10 +267,16 @@ impl Threshold {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Cells {
-    /// Lines of a measured cell, each a minijinja template over the run's fields.
-    #[serde(default = "default_cell_text")]
+    /// Lines of a measured cell, each a minijinja template over the run's
+    /// fields; the built-in `form` when absent.
+    #[serde(default)]
     #[serde(deserialize_with = "strings_not_null")]
-    pub text: Vec<String>,
+    pub text: Option<Vec<String>>,
+    /// Which built-in text; absent, the full form where it fits at the
+    /// cell font size, else the compact one.
+    #[serde(default)]
+    #[serde(deserialize_with = "present")]
+    pub form: Option<CellForm>,
     /// Digits after the point for `{{ x|fixed }}` without an argument.
     #[serde(default = "default_decimals")]
     pub decimals: u8,
@@ -283,7 +291,8 @@ pub struct Cells {
 impl Default for Cells {
     fn default() -> Self {
         Cells {
-            text: default_cell_text(),
+            text: None,
+            form: None,
             decimals: default_decimals(),
             failed: default_failed(),
             invalid: default_invalid(),
@@ -308,15 +317,26 @@ pub struct StateStyle {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Style {
-    #[serde(default = "default_font")]
-    #[serde(deserialize_with = "not_null")]
-    pub font: String,
-    #[serde(default = "default_font_size")]
-    #[serde(deserialize_with = "not_null")]
-    pub font_size: Length,
+    /// Sets the font, font size and what `width: column`/`text` mean;
+    /// explicit keys override it.
+    #[serde(default)]
+    #[serde(deserialize_with = "present")]
+    pub venue: Option<Venue>,
+    #[serde(default)]
+    #[serde(deserialize_with = "present")]
+    pub font: Option<String>,
+    #[serde(default)]
+    #[serde(deserialize_with = "present")]
+    pub font_size: Option<Length>,
     pub title_font_size: Option<Length>,
     pub cell_font_size: Option<Length>,
-    /// Figure width: a length or a venue preset; auto-sized when absent.
+    /// No text of the figure is smaller; cell text shrinks to fit a fixed
+    /// size down to this, and below it the build fails.
+    #[serde(default = "default_min_font_size")]
+    #[serde(deserialize_with = "not_null")]
+    pub min_font_size: Length,
+    /// Figure width: a length, a preset, or the venue's column or text
+    /// width; auto-sized when absent.
     pub width: Option<Width>,
     pub height: Option<Length>,
     /// Height as a fraction of the width (needs `width`).
@@ -336,8 +356,10 @@ pub struct Style {
 impl Default for Style {
     fn default() -> Self {
         Style {
-            font: default_font(),
-            font_size: default_font_size(),
+            venue: None,
+            font: None,
+            font_size: None,
+            min_font_size: default_min_font_size(),
             title_font_size: None,
             cell_font_size: None,
             width: None,
@@ -349,6 +371,54 @@ impl Default for Style {
             colorbar: true,
         }
     }
+}
+
+impl Style {
+    /// `font`, else the venue's typeface, else Libertinus Serif.
+    pub fn font(&self) -> &str {
+        self.font
+            .as_deref()
+            .or(self.venue.map(Venue::font))
+            .unwrap_or(DEFAULT_FONT)
+    }
+
+    /// Labels, titles of axes and colorbar: `font-size`, else the venue's.
+    pub fn font_size(&self) -> f64 {
+        self.font_size
+            .map(|l| l.0)
+            .or(self.venue.map(Venue::font_size))
+            .unwrap_or(DEFAULT_FONT_SIZE)
+    }
+
+    pub fn title_font_size(&self) -> f64 {
+        self.title_font_size.map_or(self.font_size() + 2.0, |l| l.0)
+    }
+
+    pub fn cell_font_size(&self) -> f64 {
+        self.cell_font_size.map_or(self.font_size(), |l| l.0)
+    }
+
+    /// Axis values, colorbar ticks and the legend, a little smaller than
+    /// the labels so the titles stand out.
+    pub fn tick_font_size(&self) -> f64 {
+        TICK_SCALE * self.font_size()
+    }
+}
+
+/// Tick labels and legend relative to `font-size`.
+pub const TICK_SCALE: f64 = 0.9;
+const DEFAULT_FONT: &str = "Libertinus Serif";
+const DEFAULT_FONT_SIZE: f64 = 7.0;
+
+/// Fonts beside the embedded ones.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Fonts {
+    /// Directories searched (with their subdirectories) for font files,
+    /// relative to the file that lists them.
+    #[serde(default)]
+    #[serde(deserialize_with = "not_null")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -431,12 +501,6 @@ fn default_metric() -> String {
 fn default_ticks() -> u32 {
     5
 }
-fn default_cell_text() -> Vec<String> {
-    vec![
-        "Actual: {{ actual|amount }}".into(),
-        "Theory: {{ theory|amount }}".into(),
-    ]
-}
 fn default_decimals() -> u8 {
     1
 }
@@ -463,11 +527,8 @@ fn default_missing() -> StateStyle {
         label: None,
     }
 }
-fn default_font() -> String {
-    "Libertinus Serif".into()
-}
-fn default_font_size() -> Length {
-    Length(7.0)
+fn default_min_font_size() -> Length {
+    Length(5.0)
 }
 fn default_gap() -> Length {
     Length(1.0)

@@ -19,8 +19,18 @@ pub(super) fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d)?.ok_or_else(|| D::Error::custom(NULL))
 }
 
-/// A list of strings none of which is null.
-pub(super) fn strings_not_null<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+/// An optional key whose default is decided later (a venue's font, say):
+/// absent is `None`, but null is an error as for [`not_null`].
+pub(super) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    not_null(d).map(Some)
+}
+
+/// A list of strings none of which is null; absent is `None`.
+pub(super) fn strings_not_null<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<String>>, D::Error> {
     Vec::<Option<String>>::deserialize(d)?
         .into_iter()
         .enumerate()
@@ -32,7 +42,8 @@ pub(super) fn strings_not_null<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<St
                 ))
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// A YAML value that may be one string or a list of them.
@@ -296,30 +307,133 @@ impl Length {
 /// Column and text widths of systems venues, in Typst points (1/72 in).
 /// TeX points (1/72.27 in) from the class files are converted.
 pub const WIDTH_PRESETS: &[(&str, f64)] = &[
+    // usenix2019_v3.sty: a 7 in text block, columns 0.33 in apart.
     ("usenix-column", 3.335 * 72.0),
     ("usenix-text", 7.0 * 72.0),
+    // acmart.dtx, sigconf: 8.5 in paper, 54 pt margins, columnsep 2pc.
     ("acm-column", 241.14749 * 72.0 / 72.27),
     ("acm-text", 506.295 * 72.0 / 72.27),
+    // IEEEtran.cls, conference: \textwidth 43pc, \columnsep 1pc.
     ("ieee-column", 252.0 * 72.0 / 72.27),
     ("ieee-text", 516.0 * 72.0 / 72.27),
 ];
 
+/// A venue whose papers a figure is set for: its body typeface, the size
+/// of its figure text, and its column and text widths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Venue {
+    Usenix,
+    Acm,
+    Ieee,
+}
+
+impl Venue {
+    pub fn name(self) -> &'static str {
+        match self {
+            Venue::Usenix => "usenix",
+            Venue::Acm => "acm",
+            Venue::Ieee => "ieee",
+        }
+    }
+
+    /// The body typeface, or the embedded face with its metrics.
+    pub fn font(self) -> &'static str {
+        match self {
+            // usenix2019_v3.sty and IEEEtran.cls set Times (mathptmx / ptm).
+            Venue::Usenix | Venue::Ieee => "TeX Gyre Termes",
+            // acmart.dtx: "Uses libertine font set"; Libertinus is its fork.
+            Venue::Acm => "Libertinus Serif",
+        }
+    }
+
+    /// Figure text at the size of the paper's small print, so the figure
+    /// reads like its caption rather than smaller than its footnotes.
+    pub fn font_size(self) -> f64 {
+        match self {
+            // The USENIX template (usenix2019_v3.tex) is a 10pt article:
+            // \footnotesize is 8 pt (size10.clo).
+            Venue::Usenix => 8.0,
+            // acmart.dtx: sigconf defaults \ACM@fontsize to 9pt, and its
+            // captions are set at that size; 8 pt is one step below.
+            Venue::Acm => 8.0,
+            // IEEEtran.cls, 10pt conference: captions in \footnotesize, 8 pt.
+            Venue::Ieee => 8.0,
+        }
+    }
+
+    /// `width: column` or `width: text`, from [`WIDTH_PRESETS`].
+    pub fn width(self, which: Width) -> Option<f64> {
+        let suffix = match which {
+            Width::Length(l) => return Some(l.0),
+            Width::Column => "column",
+            Width::Text => "text",
+        };
+        let name = format!("{}-{suffix}", self.name());
+        WIDTH_PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, pt)| *pt)
+    }
+}
+
+/// A figure width: a length (a preset is one), or the column or text
+/// width of `style.venue`.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(try_from = "LengthRaw")]
-pub struct Width(pub Length);
+pub enum Width {
+    Length(Length),
+    Column,
+    Text,
+}
 
 impl TryFrom<LengthRaw> for Width {
     type Error = String;
     fn try_from(raw: LengthRaw) -> Result<Self, String> {
-        if let LengthRaw::Text(s) = &raw
-            && let Some((_, pt)) = WIDTH_PRESETS.iter().find(|(n, _)| *n == s.trim())
-        {
-            return Ok(Width(Length(*pt)));
+        if let LengthRaw::Text(s) = &raw {
+            match s.trim() {
+                "column" => return Ok(Width::Column),
+                "text" => return Ok(Width::Text),
+                name => {
+                    if let Some((_, pt)) = WIDTH_PRESETS.iter().find(|(n, _)| *n == name) {
+                        return Ok(Width::Length(Length(*pt)));
+                    }
+                }
+            }
         }
-        Length::try_from(raw).map(Width).map_err(|e| {
+        Length::try_from(raw).map(Width::Length).map_err(|e| {
             let names: Vec<_> = WIDTH_PRESETS.iter().map(|(n, _)| *n).collect();
-            format!("{e}, or a preset: {}", names.join(", "))
+            format!(
+                "{e}, `column` or `text` (of `style.venue`), or a preset: {}",
+                names.join(", ")
+            )
         })
+    }
+}
+
+/// The built-in cell text: `Actual: 57.3GB` / `Theory: 136.9GB`, or the
+/// numbers alone, with a legend entry naming the lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CellForm {
+    Full,
+    Compact,
+}
+
+impl CellForm {
+    pub fn name(self) -> &'static str {
+        match self {
+            CellForm::Full => "full",
+            CellForm::Compact => "compact",
+        }
+    }
+
+    pub fn lines(self) -> Vec<String> {
+        let lines: &[&str] = match self {
+            CellForm::Full => &["Actual: {{ actual|amount }}", "Theory: {{ theory|amount }}"],
+            CellForm::Compact => &["{{ actual|fixed }}", "{{ theory|fixed }}"],
+        };
+        lines.iter().map(|l| l.to_string()).collect()
     }
 }
 

@@ -8,7 +8,8 @@ use memheat::table::CellState;
 use memheat::{BuildOptions, Built};
 
 use crate::util::{
-    self, Png, close, example_failures, example_runs, memheat, pdf_fonts, pdf_text, repo,
+    self, Png, close, example_failures, example_runs, example_spec, memheat, pdf_fonts, pdf_text,
+    repo,
 };
 
 fn build_example(out: &Path, dpi: u32) -> Built {
@@ -245,28 +246,12 @@ fn relative_paths_resolve_against_the_spec_not_the_working_directory() {
     assert!(!dir.path().join("out/fig.png").exists());
 }
 
-/// A spec in a temp dir that reads the example sweep, plus `extra` keys.
-fn example_spec(dir: &Path, extra: &str) -> std::path::PathBuf {
-    let examples = repo().join("examples/485B");
-    let spec = dir.join("fig.yaml");
-    std::fs::write(
-        &spec,
-        format!(
-            "inputs:\n  traces: '{}/traces/*.json'\n  logs: {{failure: '{}/logs/failed_configs.log'}}\n{extra}",
-            examples.display(),
-            examples.display()
-        ),
-    )
-    .unwrap();
-    spec
-}
-
 #[test]
 fn a_fixed_width_and_aspect_set_the_page_and_shrunk_text_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let spec = example_spec(
         dir.path(),
-        "style: {width: 400pt, aspect: 0.5}\noutput: {path: out, dpi: 150}\n",
+        "style: {width: 400pt, aspect: 0.5}\ncells: {form: full}\noutput: {path: out, dpi: 150}\n",
     );
     let built = memheat::build(&spec, &BuildOptions::default(), &Engine::default()).unwrap();
     // Exact, not snapped.
@@ -276,7 +261,7 @@ fn a_fixed_width_and_aspect_set_the_page_and_shrunk_text_is_reported() {
     assert_eq!((png.width, png.height), (833, 417));
     let scale = built.geometry.text_scale;
     assert!(
-        scale < 0.9 && scale * 7.0 >= 4.0,
+        scale < 0.95 && scale * 7.0 >= 5.0,
         "eight columns cannot fit at full size, but stay legible: {scale}"
     );
     let messages: Vec<String> = built.warnings.iter().map(|w| w.message.clone()).collect();
@@ -293,29 +278,32 @@ fn a_fixed_width_and_aspect_set_the_page_and_shrunk_text_is_reported() {
     assert!(last.x + built.geometry.cell_width <= built.geometry.page_width);
 }
 
-/// r8: below a legible size, shrinking is an error that says how wide the
-/// figure would have to be, and nothing is written.
+/// r8, #9: below `style.min-font-size`, shrinking is an error at the key
+/// that fixed the size, saying how wide the figure would have to be, and
+/// nothing is written.
 #[test]
-fn r8_text_shrunk_below_legible_is_an_error() {
+fn r8_text_shrunk_below_the_minimum_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let spec = example_spec(
         dir.path(),
-        "style: {width: usenix-column, aspect: 0.5}\noutput: {path: out, dpi: 150}\n",
+        "style: {width: usenix-column, aspect: 0.5}\ncells: {form: full}\noutput: {path: out, dpi: 150}\n",
     );
     let failed = memheat::build(&spec, &BuildOptions::default(), &Engine::default()).unwrap_err();
     assert_eq!(
         failed.to_string(),
         format!(
-            "{}: cell text would be shrunk to 2.5pt to fit, below the legible 4pt",
+            "{}:4:16: cell text would be shrunk to 3.0pt to fit, below `style.min-font-size` (5pt)",
             spec.display()
         )
     );
-    let memheat::Error::Figure { hint, .. } = &failed.error else {
+    let memheat::Error::Spec(e) = &failed.error else {
         panic!("{failed}")
     };
     assert_eq!(
-        hint,
-        "the figure needs about 359pt of width (it has 240pt); widen `style.width`, drop `height`/`aspect`, or shorten `cells.text`"
+        e.hint.as_deref(),
+        Some(
+            "the figure needs about 362pt of width at this size (it has 240pt); widen `style.width`, use the compact form (`cells.form: compact`) or show fewer columns (`axes.x.values`)"
+        )
     );
     assert!(!dir.path().join("out.png").exists());
 }

@@ -247,7 +247,7 @@ fn unknown_font_is_an_error_listing_the_fonts() {
         "error: unknown font family `Helvetica`\n  ┌─ spec.yaml:4:9\n",
     );
     assert!(
-        stderr.contains("= hint: `TeX Gyre Heros` has the same metrics; memheat embeds its fonts so figures never depend on the machine; use one of: DejaVu Sans Mono, Libertinus Serif, New Computer Modern, New Computer Modern Math, TeX Gyre Heros, TeX Gyre Termes\n"),
+        stderr.contains("= hint: `TeX Gyre Heros` has the same metrics; memheat uses its embedded fonts and those in `fonts.paths` and --font-path, never the machine's; use one of: DejaVu Sans Mono, Libertinus Serif, New Computer Modern, New Computer Modern Math, TeX Gyre Heros, TeX Gyre Termes\n"),
         "{stderr}"
     );
 }

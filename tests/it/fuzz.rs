@@ -50,7 +50,18 @@ fn plausible(key: &str) -> Vec<&'static str> {
         "cells.text" => vec!["'{{ tp * pp }}'", "'{{ theory|fixed(3) }}'", "''"],
         "cells.decimals" => vec!["0", "3", "6"],
         "style.font-size" | "style.cell-font-size" => vec!["5pt", "7pt", "12pt"],
-        "style.width" => vec!["200pt", "500pt", "usenix-column", "acm-text"],
+        "style.width" => vec![
+            "200pt",
+            "500pt",
+            "usenix-column",
+            "acm-text",
+            "column",
+            "text",
+        ],
+        "style.venue" => vec!["usenix", "acm", "ieee"],
+        "style.min-font-size" => vec!["4pt", "5pt", "6pt"],
+        "cells.form" => vec!["full", "compact"],
+        "fonts.paths" => vec!["traces", "missing"],
         "style.height" => vec!["100pt", "300pt"],
         "style.aspect" => vec!["0.3", "1"],
         "style.gap" => vec!["0.5pt", "4pt"],
@@ -81,6 +92,10 @@ fn entry() -> impl Strategy<Value = (&'static str, String)> {
         "style.font-size",
         "style.cell-font-size",
         "style.width",
+        "style.venue",
+        "style.min-font-size",
+        "cells.form",
+        "fonts.paths",
         "style.height",
         "style.aspect",
         "style.gap",
@@ -106,6 +121,7 @@ fn value_for(key: &str, scalar: &str) -> String {
         "thresholds" => format!("[{{metric: theory, above: {scalar}}}]"),
         "cells.text" => format!("['{{{{ actual|amount }}}}', {scalar}]"),
         "output.formats" => format!("[pdf, {scalar}]"),
+        "fonts.paths" => format!("[{scalar}]"),
         _ => scalar.to_string(),
     }
 }
@@ -175,6 +191,12 @@ proptest! {
                 // The documented cell limit (MAX_CELLS).
                 prop_assert!(built.table.rows.len() * built.table.x.labels.len() <= 4096);
                 prop_assert!(!built.written.is_empty());
+                // No cell text below the minimum (other sizes are checked in the spec).
+                let layout = &built.table.layout;
+                prop_assert!(
+                    built.geometry.text_scale * layout.cell_font_size >= layout.min_font_size - 1e-6,
+                    "{text}"
+                );
             }
             Err(failed) => {
                 prop_assert!(!f.path("out").exists(), "{text}\nfailed with {failed} but wrote output");

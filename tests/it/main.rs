@@ -9,5 +9,6 @@ mod fuzz;
 mod golden;
 mod init;
 mod util;
+mod venues;
 mod watch;
 mod workflow;

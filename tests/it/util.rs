@@ -23,6 +23,22 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A spec in a temp dir that reads the example sweep, plus `extra` keys.
+pub fn example_spec(dir: &Path, extra: &str) -> PathBuf {
+    let examples = repo().join("examples/485B");
+    let spec = dir.join("fig.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "inputs:\n  traces: '{}/traces/*.json'\n  logs: {{failure: '{}/logs/failed_configs.log'}}\n{extra}",
+            examples.display(),
+            examples.display()
+        ),
+    )
+    .unwrap();
+    spec
+}
+
 /// One successful run of the example sweep, read with serde_json.
 #[derive(Debug, Clone)]
 pub struct ExampleRun {
@@ -183,4 +199,117 @@ impl Png {
 
 pub fn close(a: [u8; 3], b: [u8; 3], tolerance: u8) -> bool {
     a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tolerance)
+}
+
+/// A PDF transformation matrix `[a b c d e f]`.
+type Matrix = [f64; 6];
+
+/// `m` then `n`: the matrix of drawing in `m`'s space inside `n`'s.
+fn concat(m: Matrix, n: Matrix) -> Matrix {
+    [
+        m[0] * n[0] + m[1] * n[2],
+        m[0] * n[1] + m[1] * n[3],
+        m[2] * n[0] + m[3] * n[2],
+        m[2] * n[1] + m[3] * n[3],
+        m[4] * n[0] + m[5] * n[2] + n[4],
+        m[4] * n[1] + m[5] * n[3] + n[5],
+    ]
+}
+
+const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
+/// The size every run of text on the first page is drawn at, in points:
+/// the `Tf` size scaled by the text matrix and the CTM (`cm`, `q`/`Q`, and
+/// form XObjects with their `/Matrix`), as a reader draws it. Rotated text
+/// counts at its size (the scale is the square root of the determinant).
+pub fn pdf_text_sizes(path: &Path) -> Vec<f64> {
+    let doc = lopdf::Document::load(path).unwrap();
+    let (_, &page) = doc.get_pages().iter().next().expect("a page");
+    let (inline, ids) = doc.get_page_resources(page).unwrap();
+    let resources = inline.or_else(|| ids.first().map(|id| doc.get_dictionary(*id).unwrap()));
+    let mut sizes = Vec::new();
+    show_text(
+        &doc,
+        &doc.get_page_content(page),
+        resources,
+        IDENTITY,
+        &mut sizes,
+    );
+    sizes
+}
+
+fn show_text(
+    doc: &lopdf::Document,
+    content: &[u8],
+    resources: Option<&lopdf::Dictionary>,
+    ctm: Matrix,
+    sizes: &mut Vec<f64>,
+) {
+    let number = |o: &lopdf::Object| f64::from(o.as_float().unwrap());
+    let matrix = |ops: &[lopdf::Object]| -> Matrix { std::array::from_fn(|i| number(&ops[i])) };
+    let (mut ctm, mut saved, mut tm, mut size) = (ctm, vec![], IDENTITY, 0.0);
+    for op in lopdf::content::Content::decode(content).unwrap().operations {
+        match op.operator.as_str() {
+            "q" => saved.push(ctm),
+            "Q" => ctm = saved.pop().expect("balanced q/Q"),
+            "cm" => ctm = concat(matrix(&op.operands), ctm),
+            "BT" => tm = IDENTITY,
+            "Tm" => tm = matrix(&op.operands),
+            // Td, TD and T* move the line: no change of scale.
+            "Tf" => size = number(&op.operands[1]),
+            "Tj" | "TJ" | "'" | "\"" => {
+                let m = concat(tm, ctm);
+                sizes.push(size * (m[0] * m[3] - m[1] * m[2]).abs().sqrt());
+            }
+            "Do" => {
+                let name = op.operands[0].as_name().unwrap();
+                let Some(xobject) = resources
+                    .and_then(|r| r.get(b"XObject").ok())
+                    .and_then(|o| dictionary(doc, o))
+                    .and_then(|x| x.get(name).ok())
+                    .and_then(|o| doc.dereference(o).ok())
+                    .and_then(|(_, o)| o.as_stream().ok())
+                else {
+                    panic!("XObject {} not found", String::from_utf8_lossy(name))
+                };
+                if xobject.dict.get(b"Subtype").and_then(|s| s.as_name()).ok() != Some(b"Form") {
+                    continue;
+                }
+                let form = xobject
+                    .dict
+                    .get(b"Matrix")
+                    .ok()
+                    .and_then(|m| m.as_array().ok())
+                    .map_or(IDENTITY, |m| matrix(m));
+                let inner = xobject
+                    .dict
+                    .get(b"Resources")
+                    .ok()
+                    .and_then(|o| dictionary(doc, o));
+                let bytes = xobject
+                    .decompressed_content()
+                    .unwrap_or_else(|_| xobject.content.clone());
+                show_text(doc, &bytes, inner.or(resources), concat(form, ctm), sizes);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn dictionary<'a>(doc: &'a lopdf::Document, o: &'a lopdf::Object) -> Option<&'a lopdf::Dictionary> {
+    doc.dereference(o).ok()?.1.as_dict().ok()
+}
+
+/// Width and height of the first page's MediaBox, in points.
+pub fn pdf_page_size(path: &Path) -> (f64, f64) {
+    let doc = lopdf::Document::load(path).unwrap();
+    let (_, &page) = doc.get_pages().iter().next().expect("a page");
+    let media = doc.get_dictionary(page).unwrap().get(b"MediaBox").unwrap();
+    let b: Vec<f64> = media
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| f64::from(o.as_float().unwrap()))
+        .collect();
+    (b[2] - b[0], b[3] - b[1])
 }

@@ -245,7 +245,7 @@ fn a_bad_set_points_at_the_flag() {
         (
             1,
             String::new(),
-            "error: --set outptu.dpi=600: unknown field `outptu`, expected one of `title`, `subtitle`, `inputs`, `units`, `axes`, `color`, `thresholds`, `cells`, `style`, `output`, `fonts`, `template`, `strict`
+            "error: --set outptu.dpi=600: unknown field `outptu`, expected one of `title`, `subtitle`, `inputs`, `panels`, `units`, `axes`, `color`, `thresholds`, `cells`, `style`, `output`, `fonts`, `template`, `strict`
   = hint: did you mean `output`?
 ".into()
         )

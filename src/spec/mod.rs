@@ -336,6 +336,8 @@ mod tests {
             let key = prop::sample::select(vec![
                 "extends",
                 "inputs",
+                "panels",
+                "title",
                 "traces",
                 "filename",
                 "rank",

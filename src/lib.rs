@@ -570,8 +570,11 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
     // Cells grow about in proportion with their text.
     let grow = min / size.max(0.01) - 1.0;
     let (keys, hint) = if g.fit_width <= g.fit_height {
-        let columns: usize = table.grids().iter().map(|g| g.x.labels.len()).sum();
-        let needed = g.page_width + columns as f64 * g.cell_width * grow;
+        let columns = rows_of_panels(table)
+            .iter()
+            .map(|row| row.iter().map(|g| g.x.labels.len()).sum::<usize>())
+            .max();
+        let needed = g.page_width + columns.unwrap_or(0) as f64 * g.cell_width * grow;
         let mut ways = vec!["widen `style.width`".to_string()];
         if spec.cells.text.is_some() {
             ways.push("shorten `cells.text`".into());
@@ -588,8 +591,11 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
             ),
         )
     } else {
-        let rows = table.grids().iter().map(|g| g.y.labels.len()).max();
-        let needed = g.page_height + rows.unwrap_or(0) as f64 * g.cell_height * grow;
+        let rows: usize = rows_of_panels(table)
+            .iter()
+            .map(|row| row.iter().map(|g| g.y.labels.len()).max().unwrap_or(0))
+            .sum();
+        let needed = g.page_height + rows as f64 * g.cell_height * grow;
         let key = if spec.style.height.is_some() {
             "height"
         } else {
@@ -607,6 +613,13 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
         .sources
         .error(KeyError::new(&keys, message, Some(hint)))
         .into())
+}
+
+/// The grids as the built-in template lays them out: `style.panel-columns`
+/// to a row, all in one row by default.
+fn rows_of_panels(table: &Table) -> Vec<Vec<table::Grid<'_>>> {
+    let per_row = table.layout.panel_columns.unwrap_or(usize::MAX).max(1);
+    table.grids().chunks(per_row).map(<[_]>::to_vec).collect()
 }
 
 /// Fonts from `fonts.paths` (relative to the file that lists them) and

@@ -169,6 +169,8 @@ pub struct Layout {
     pub min_font_size: f64,
     pub gap: f64,
     pub gap_color: Color,
+    /// Panels per row; `None` for all in one row.
+    pub panel_columns: Option<usize>,
 }
 
 impl Serialize for Color {
@@ -357,6 +359,7 @@ pub fn build(spec: &Spec, sweeps: &[Sweep]) -> Result<(Table, Vec<Warning>), Key
             min_font_size: style.min_font_size.0,
             gap: style.gap.0,
             gap_color: style.gap_color,
+            panel_columns: style.panel_columns,
         },
     };
     warnings.sort();

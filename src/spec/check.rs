@@ -40,6 +40,15 @@ impl Spec {
                 Some("add `inputs: {traces: ../runs/*.json}`, or a list of `panels`".into()),
             ));
         }
+        if let Some(columns) = self.style.panel_columns
+            && !(1..=MAX_PANELS).contains(&columns)
+        {
+            errors.push(KeyError::new(
+                &[F("style"), F("panel-columns")],
+                format!("{columns} panel columns is out of range"),
+                Some(format!("use 1 to {MAX_PANELS}")),
+            ));
+        }
         for part in self.parts() {
             errors.extend(check_part(&part).into_iter().map(|e| part.error(e)));
         }

@@ -317,6 +317,11 @@ mod tests {
         let e = parse_err(&format!("panels:\n{panels}"));
         assert_eq!(e.to_string(), "t.yaml:1:1: 9 panels is too many");
         assert_eq!(e.hint.as_deref(), Some("a figure has at most 8 panels"));
+        let e = parse_err("inputs: {traces: x}\nstyle: {panel-columns: 0}\n");
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:2:24: 0 panel columns is out of range"
+        );
     }
 
     #[test]

@@ -448,6 +448,9 @@ pub struct Style {
     pub legend: bool,
     #[serde(default = "default_true")]
     pub colorbar: bool,
+    /// Panels per row, left to right then top to bottom; all in one row
+    /// when absent.
+    pub panel_columns: Option<usize>,
 }
 
 impl Default for Style {
@@ -466,6 +469,7 @@ impl Default for Style {
             gap_color: default_gap_color(),
             legend: true,
             colorbar: true,
+            panel_columns: None,
         }
     }
 }

@@ -407,3 +407,44 @@ fn the_depfile_lists_every_panels_inputs() {
         }
     }
 }
+
+/// `style.panel-columns` wraps the panels into rows: the third of three
+/// panels at two a row sits under the first, in the same cell columns, and
+/// the one colorbar reaches from the top row of cells to the bottom one.
+#[test]
+fn panel_columns_wrap_the_panels_into_rows_under_one_colorbar() {
+    let dir = tempfile::tempdir().unwrap();
+    let three = [("A", "175B"), ("B", "485B"), ("C", "175B")];
+    let spec = panels_spec(dir.path(), &three, "style: {panel-columns: 2}\n");
+    let wrapped = build(&spec, &dir.path().join("wrapped"), 72);
+    let spec = panels_spec(dir.path(), &three, "");
+    let row = build(&spec, &dir.path().join("row"), 72);
+    let g = &wrapped.geometry;
+    let at = |panel: usize, r: usize, c: usize| {
+        *g.cells
+            .iter()
+            .find(|b| (b.panel, b.row, b.col) == (panel, r, c))
+            .unwrap()
+    };
+    let rows = wrapped.table.panels[0].rows.len();
+    let (first, last_of_first) = (at(0, 0, 0), at(0, rows - 1, 0));
+    let third = at(2, 0, 0);
+    assert!(
+        (third.x - first.x).abs() < 1e-6,
+        "{third:?} under {first:?}"
+    );
+    assert!(third.y > last_of_first.y + g.cell_height, "{third:?}");
+    let bottom = at(2, rows - 1, 0).y + g.cell_height;
+    let bar = g.colorbar.unwrap();
+    assert!((bar.y - first.y).abs() < 0.5, "{bar:?} from {first:?}");
+    assert!(
+        (bar.y + bar.height - bottom).abs() < 0.5,
+        "{bar:?} to {bottom}"
+    );
+    assert!(g.page_width < row.geometry.page_width);
+    assert!(g.page_height > row.geometry.page_height);
+    assert_eq!(
+        (g.cell_width, g.cell_height),
+        (row.geometry.cell_width, row.geometry.cell_height)
+    );
+}

@@ -448,3 +448,22 @@ fn panel_columns_wrap_the_panels_into_rows_under_one_colorbar() {
         (row.geometry.cell_width, row.geometry.cell_height)
     );
 }
+
+/// A panel without a measured cell is an error naming it, even when the
+/// other panels have data.
+#[test]
+fn a_panel_without_data_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = panels_spec(dir.path(), &[("A", "175B"), ("B", "485B")], "");
+    let text = std::fs::read_to_string(&spec).unwrap() + "    axes: {x: {values: [3]}}\n";
+    std::fs::write(&spec, text).unwrap();
+    let (code, _, stderr) = run_in(
+        dir.path(),
+        &["check", "--diagnostic-format", "short", "fig.yaml"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr.lines().last().unwrap(),
+        "fig.yaml: error: fig.yaml: no usable data: panels[1] (B): of 4 configs, 4 are missing; the warnings above say why"
+    );
+}

@@ -365,6 +365,8 @@ pub struct BarBox {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CellBox {
+    /// The panel's index; 0 in a figure of one sweep.
+    pub panel: usize,
     pub row: usize,
     pub col: usize,
     pub x: f64,
@@ -406,6 +408,7 @@ impl Geometry {
             };
             if let (Some(row), Some(col)) = (number(&dict, "row"), number(&dict, "col")) {
                 geometry.cells.push(CellBox {
+                    panel: number(&dict, "panel").unwrap_or(0.0) as usize,
                     row: row as usize,
                     col: col as usize,
                     x: position.point.x.to_pt(),
@@ -413,7 +416,7 @@ impl Geometry {
                 });
             }
         }
-        geometry.cells.sort_by_key(|c| (c.row, c.col));
+        geometry.cells.sort_by_key(|c| (c.panel, c.row, c.col));
         geometry.colorbar = query("memheat-colorbar").first().and_then(|elem| {
             let dict = metadata(elem)?;
             let position = introspector.position(elem.location()?)?;

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use crate::progress::Report;
-use crate::spec::{BaseDir, Key, KeyError, Logs, Sources, Spec, X_DEFAULTS, Y_DEFAULTS, canonical};
+use crate::spec::{
+    BaseDir, Inputs, Key, KeyError, Logs, Part, Sources, X_DEFAULTS, Y_DEFAULTS, canonical,
+};
 use crate::trace::{self, Rank, RankValue, Scalar};
 use crate::walk::WalkError;
 
@@ -33,6 +35,14 @@ impl Warning {
             line: None,
             message: message.into(),
         }
+    }
+}
+
+impl Warning {
+    /// This warning, naming the panel it is about.
+    pub(crate) fn about(mut self, part: &Part) -> Warning {
+        self.message = part.named(&self.message);
+        self
     }
 }
 
@@ -118,17 +128,18 @@ pub struct Sweep {
     pub dirs: Vec<PathBuf>,
 }
 
-/// Resolves the spec's globs, each against the directory of the file that
-/// wrote it, and reads every match, trace files in parallel. On an error,
-/// `sweep` holds what was read before it.
+/// Resolves the globs of one part of the spec (its `inputs`, or a
+/// panel's), each against the directory of the file that wrote it, and
+/// reads every match, trace files in parallel. An error's keys are the
+/// part's; on an error, `sweep` holds what was read before it.
 pub fn load(
-    spec: &Spec,
+    part: &Part,
     sources: &Sources,
     cache: Option<&TraceCache>,
     report: Report<'_>,
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
-    let result = load_into(spec, sources, cache, report, sweep);
+    let result = load_into(part, sources, cache, report, sweep);
     sweep.inputs.sort();
     sweep.inputs.dedup();
     sweep.dirs.sort();
@@ -137,23 +148,23 @@ pub fn load(
 }
 
 fn load_into(
-    spec: &Spec,
+    part: &Part,
     sources: &Sources,
     cache: Option<&TraceCache>,
     report: Report<'_>,
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
     let trace_paths = expand_globs(
-        &spec.inputs.traces.0,
+        &part.inputs.traces.0,
         sources,
-        &[Key::Field("inputs"), Key::Field("traces")],
+        &part.keys(&[Key::Field("inputs"), Key::Field("traces")]),
         sweep,
     )?;
     report.stage("reading traces", trace_paths.len() as u64);
     let results: Vec<(Option<Run>, Vec<Warning>)> = trace_paths
         .par_iter()
         .map(|path| {
-            let run = read_run(path, spec, cache);
+            let run = read_run(path, part.inputs, cache);
             report.step();
             run
         })
@@ -164,12 +175,12 @@ fn load_into(
     }
     sweep.matched_traces = trace_paths.len();
     sweep.inputs.extend(trace_paths);
-    if let Some(logs) = &spec.inputs.logs {
+    if let Some(logs) = &part.inputs.logs {
         let axes = (
-            spec.axes.x.field(&X_DEFAULTS),
-            spec.axes.y.field(&Y_DEFAULTS),
+            part.axes.x.field(&X_DEFAULTS),
+            part.axes.y.field(&Y_DEFAULTS),
         );
-        load_logs(logs, sources, axes, sweep)?;
+        load_logs(logs, part, sources, axes, sweep)?;
     }
     Ok(())
 }
@@ -240,13 +251,17 @@ fn expand_globs(
 }
 
 /// Reads one trace file. `None` when its name does not match the pattern.
-fn read_run(path: &Path, spec: &Spec, cache: Option<&TraceCache>) -> (Option<Run>, Vec<Warning>) {
+fn read_run(
+    path: &Path,
+    inputs: &Inputs,
+    cache: Option<&TraceCache>,
+) -> (Option<Run>, Vec<Warning>) {
     let mut warnings = Vec::new();
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         warnings.push(Warning::new(path, "file name is not valid UTF-8; skipped"));
         return (None, warnings);
     };
-    let pattern = &spec.inputs.filename.0;
+    let pattern = &inputs.filename.0;
     let captures = match pattern.captures(name) {
         Some(c) if c.get(0).is_some_and(|m| m.range() == (0..name.len())) => c,
         _ => {
@@ -267,7 +282,7 @@ fn read_run(path: &Path, spec: &Spec, cache: Option<&TraceCache>) -> (Option<Run
         None => Arc::new(read_ranks(path)),
     };
     let content = match &*ranks {
-        Ok(ranks) => read_values(ranks, path, spec, &mut warnings),
+        Ok(ranks) => read_values(ranks, path, inputs, &mut warnings),
         Err(unreadable) => {
             warnings.push(Warning::new(
                 path,
@@ -382,11 +397,11 @@ impl TraceCache {
 fn read_values(
     ranks: &[Rank],
     path: &Path,
-    spec: &Spec,
+    inputs: &Inputs,
     warnings: &mut Vec<Warning>,
 ) -> Result<RunValues, Unusable> {
     let mut warn = |message: String| warnings.push(Warning::new(path, message));
-    let wanted = &spec.inputs.rank;
+    let wanted = &inputs.rank;
     // Like Python's json module, a repeated key means its last value; say so,
     // since a tracer that writes a key twice is usually broken.
     if ranks.iter().filter(|r| &r.key == wanted).count() > 1 {
@@ -453,11 +468,11 @@ fn read_values(
         warn(format!("{role} field `{name}` {problem}; {then}"));
         None
     };
-    let Some(actual) = field(&spec.inputs.actual, "actual", "the cell shows no data") else {
+    let Some(actual) = field(&inputs.actual, "actual", "the cell shows no data") else {
         return Err(Unusable("no actual value".into()));
     };
     let theory = field(
-        &spec.inputs.theory,
+        &inputs.theory,
         "theoretical",
         "theory shows n/a and marks no threshold",
     );
@@ -501,6 +516,7 @@ pub const MAX_LOG_LINE: usize = 64 * 1024;
 /// memory per config, not per line.
 fn load_logs(
     logs: &Logs,
+    part: &Part,
     sources: &Sources,
     axes: (&str, &str),
     sweep: &mut Sweep,
@@ -514,7 +530,7 @@ fn load_logs(
         if globs.0.is_empty() {
             continue;
         }
-        let keys = [Key::Field("inputs"), Key::Field("logs"), Key::Field(key)];
+        let keys = part.keys(&[Key::Field("inputs"), Key::Field("logs"), Key::Field(key)]);
         for path in expand_globs(&globs.0, sources, &keys, sweep)? {
             let mut overflow = false;
             let read = std::fs::File::open(&path).and_then(|file| {
@@ -667,14 +683,17 @@ mod tests {
     use super::*;
     use crate::spec;
 
-    fn spec(extra: &str) -> Spec {
-        spec::parse_one("t.yaml", &format!("inputs:\n  traces: '*.json'\n{extra}")).unwrap()
+    fn inputs() -> Inputs {
+        spec::parse_one("t.yaml", "inputs:\n  traces: '*.json'\n")
+            .unwrap()
+            .inputs
+            .unwrap()
     }
 
     fn values(json: &str) -> (Result<RunValues, Unusable>, Vec<String>) {
         let mut w = Vec::new();
         let ranks = trace::read(&mut std::io::Cursor::new(json)).unwrap();
-        let r = read_values(&ranks, Path::new("f.json"), &spec(""), &mut w);
+        let r = read_values(&ranks, Path::new("f.json"), &inputs(), &mut w);
         (r, w.into_iter().map(|w| w.to_string()).collect())
     }
 
@@ -810,6 +829,7 @@ mod tests {
         let pattern = spec::parse_one("t.yaml", "inputs: {traces: x, logs: {success: s}}\n")
             .unwrap()
             .inputs
+            .unwrap()
             .logs
             .unwrap()
             .line;
@@ -862,7 +882,7 @@ mod tests {
         fn trace_reader_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let mut w = Vec::new();
             if let Ok(ranks) = trace::read(&mut std::io::Cursor::new(&bytes)) {
-                let _ = read_values(&ranks, Path::new("f.json"), &spec(""), &mut w);
+                let _ = read_values(&ranks, Path::new("f.json"), &inputs(), &mut w);
             }
         }
     }

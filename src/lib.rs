@@ -251,25 +251,34 @@ pub fn load(
         .map(std::sync::Arc::new);
     let engine = fonts.as_deref().unwrap_or(engine);
     check_font(&spec, &sources, engine).map_err(|e| fail(e, warnings.clone(), &deps))?;
-    let mut sweep = data::Sweep::default();
     let report = Report::new(options.progress.as_ref(), spec_path);
-    let loaded = timings.time("load", || {
-        data::load(
-            &spec,
-            &sources,
-            options.traces.as_deref(),
-            report,
-            &mut sweep,
-        )
-    });
-    deps.files.extend(sweep.inputs.iter().cloned());
-    deps.dirs.extend(sweep.dirs.iter().cloned());
-    warnings.extend(sweep.warnings.iter().cloned());
-    if let Err(e) = loaded {
-        return Err(fail(sources.error(e).into(), sorted(warnings), &deps));
+    let parts = spec.parts();
+    let mut sweeps = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let mut sweep = data::Sweep::default();
+        let loaded = timings.time("load", || {
+            data::load(
+                part,
+                &sources,
+                options.traces.as_deref(),
+                report,
+                &mut sweep,
+            )
+        });
+        deps.files.extend(sweep.inputs.iter().cloned());
+        deps.dirs.extend(sweep.dirs.iter().cloned());
+        warnings.extend(sweep.warnings.iter().map(|w| w.clone().about(part)));
+        if let Err(e) = loaded {
+            let e = KeyError {
+                message: part.named(&e.message),
+                ..e
+            };
+            return Err(fail(sources.error(e).into(), sorted(warnings), &deps));
+        }
+        sweeps.push(sweep);
     }
     let (table, table_warnings) = timings
-        .time("table", || table::build(&spec, &sweep))
+        .time("table", || table::build(&spec, &sweeps))
         .map_err(|e| fail(sources.error(e).into(), sorted(warnings.clone()), &deps))?;
     warnings.extend(table_warnings);
     warnings.extend(missing_glyphs(&table, engine, spec_path));
@@ -279,7 +288,7 @@ pub fn load(
             .map(|message| Warning::new(spec_path, message)),
     );
     let warnings = sorted(warnings);
-    if let Err(e) = check_has_data(&table, spec_path, &sweep) {
+    if let Err(e) = check_has_data(&table, &parts, &sweeps, spec_path) {
         return Err(fail(e, warnings, &deps));
     }
     Ok(Model {
@@ -561,7 +570,11 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
     // Cells grow about in proportion with their text.
     let grow = min / size.max(0.01) - 1.0;
     let (keys, hint) = if g.fit_width <= g.fit_height {
-        let needed = g.page_width + table.x.labels.len() as f64 * g.cell_width * grow;
+        let columns = rows_of_panels(table)
+            .iter()
+            .map(|row| row.iter().map(|g| g.x.labels.len()).sum::<usize>())
+            .max();
+        let needed = g.page_width + columns.unwrap_or(0) as f64 * g.cell_width * grow;
         let mut ways = vec!["widen `style.width`".to_string()];
         if spec.cells.text.is_some() {
             ways.push("shorten `cells.text`".into());
@@ -578,7 +591,11 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
             ),
         )
     } else {
-        let needed = g.page_height + table.y.labels.len() as f64 * g.cell_height * grow;
+        let rows: usize = rows_of_panels(table)
+            .iter()
+            .map(|row| row.iter().map(|g| g.y.labels.len()).max().unwrap_or(0))
+            .sum();
+        let needed = g.page_height + rows as f64 * g.cell_height * grow;
         let key = if spec.style.height.is_some() {
             "height"
         } else {
@@ -596,6 +613,13 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
         .sources
         .error(KeyError::new(&keys, message, Some(hint)))
         .into())
+}
+
+/// The grids as the built-in template lays them out: `style.panel-columns`
+/// to a row, all in one row by default.
+fn rows_of_panels(table: &Table) -> Vec<Vec<table::Grid<'_>>> {
+    let per_row = table.layout.panel_columns.unwrap_or(usize::MAX).max(1);
+    table.grids().chunks(per_row).map(<[_]>::to_vec).collect()
 }
 
 /// Fonts from `fonts.paths` (relative to the file that lists them) and
@@ -716,51 +740,49 @@ fn read_text(path: &Path) -> std::io::Result<String> {
     Ok(text)
 }
 
-/// A figure without a single measured cell is a broken input, not a figure.
-fn check_has_data(table: &Table, spec_path: &Path, sweep: &data::Sweep) -> Result<(), Error> {
-    let count = |state: CellState| {
-        table
-            .rows
-            .iter()
-            .flatten()
-            .filter(|c| c.state == state)
-            .count()
-    };
-    if count(CellState::Measured) > 0 {
-        return Ok(());
-    }
-    // Say what actually happened, not a guess.
-    let detail = if sweep.runs.is_empty() {
-        format!(
-            "the glob matched {} file(s), and `inputs.filename` matches none of their names",
-            sweep.matched_traces
-        )
-    } else {
-        let mut parts = Vec::new();
-        for (state, what) in [
-            (CellState::Failed, "failed"),
-            (CellState::Invalid, "have no usable trace"),
-            (CellState::Missing, "are missing"),
-        ] {
-            let n = count(state);
-            if n > 0 {
-                parts.push(format!("{n} {what}"));
-            }
+/// A figure, or a panel, without a single measured cell is a broken input,
+/// not a figure.
+fn check_has_data(
+    table: &Table,
+    parts: &[spec::Part],
+    sweeps: &[data::Sweep],
+    spec_path: &Path,
+) -> Result<(), Error> {
+    for ((grid, part), sweep) in table.grids().iter().zip(parts).zip(sweeps) {
+        let count = |state: CellState| grid.cells().filter(|c| c.state == state).count();
+        if count(CellState::Measured) > 0 {
+            continue;
         }
-        if parts.is_empty() {
-            "no config is on both axes' `values`".to_string()
-        } else {
+        // Say what actually happened, not a guess.
+        let detail = if sweep.runs.is_empty() {
             format!(
-                "of {} configs, {}",
-                table.rows.iter().flatten().count(),
-                parts.join(", ")
+                "the glob matched {} file(s), and `inputs.filename` matches none of their names",
+                sweep.matched_traces
             )
-        }
-    };
-    Err(Error::NoData {
-        spec: spec_path.to_path_buf(),
-        detail: format!("{detail}; the warnings above say why"),
-    })
+        } else {
+            let mut found = Vec::new();
+            for (state, what) in [
+                (CellState::Failed, "failed"),
+                (CellState::Invalid, "have no usable trace"),
+                (CellState::Missing, "are missing"),
+            ] {
+                let n = count(state);
+                if n > 0 {
+                    found.push(format!("{n} {what}"));
+                }
+            }
+            if found.is_empty() {
+                "no config is on both axes' `values`".to_string()
+            } else {
+                format!("of {} configs, {}", grid.cells().count(), found.join(", "))
+            }
+        };
+        return Err(Error::NoData {
+            spec: spec_path.to_path_buf(),
+            detail: part.named(&format!("{detail}; the warnings above say why")),
+        });
+    }
+    Ok(())
 }
 
 /// Typst draws a character no font has as an empty box, silently.
@@ -768,19 +790,20 @@ fn missing_glyphs(table: &Table, engine: &Engine, spec_path: &Path) -> Vec<Warni
     let mut texts: Vec<&str> = vec![&table.x.title, &table.y.title];
     texts.extend(table.title.as_deref());
     texts.extend(table.subtitle.as_deref());
+    for grid in table.grids() {
+        texts.extend(grid.title);
+        texts.extend([grid.x.title.as_str(), grid.y.title.as_str()]);
+        texts.extend(
+            grid.x
+                .labels
+                .iter()
+                .chain(&grid.y.labels)
+                .map(String::as_str),
+        );
+    }
     texts.extend(
         table
-            .x
-            .labels
-            .iter()
-            .chain(&table.y.labels)
-            .map(String::as_str),
-    );
-    texts.extend(
-        table
-            .rows
-            .iter()
-            .flatten()
+            .cells()
             .flat_map(|c| c.lines.iter().map(String::as_str)),
     );
     texts.extend(table.legend.iter().map(|l| l.label.as_str()));

@@ -15,6 +15,9 @@ pub enum DataFormat {
 /// One cell, in display units.
 #[derive(Debug, Serialize)]
 struct Row<'a> {
+    /// The panel's title, in a figure with panels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    panel: Option<&'a str>,
     x: &'a str,
     y: &'a str,
     state: CellState,
@@ -39,7 +42,17 @@ struct Document<'a> {
     units: Units<'a>,
     x: Axis<'a>,
     y: Axis<'a>,
+    /// Each panel's axes; the top-level `x` and `y` then have no values.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    panels: Vec<PanelAxes<'a>>,
     cells: Vec<Row<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct PanelAxes<'a> {
+    title: &'a str,
+    x: Axis<'a>,
+    y: Axis<'a>,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,9 +77,14 @@ pub fn render(model: &Model, format: DataFormat) -> String {
     let unit = &model.spec.units.label;
     let amount = |v: Option<f64>| v.map(|v| format!("{v:.decimals$}{unit}"));
     let mut rows = Vec::new();
-    for (cells, y) in table.rows.iter().zip(&table.y.labels) {
-        for (cell, x) in cells.iter().zip(&table.x.labels) {
-            rows.push(row(cell, x, y, &amount));
+    for grid in table.grids() {
+        for (cells, y) in grid.rows.iter().zip(&grid.y.labels) {
+            for (cell, x) in cells.iter().zip(&grid.x.labels) {
+                rows.push(Row {
+                    panel: grid.title,
+                    ..row(cell, x, y, &amount)
+                });
+            }
         }
     }
     match format {
@@ -80,16 +98,17 @@ pub fn render(model: &Model, format: DataFormat) -> String {
                     display: units.display.name(),
                     label: &units.label,
                 },
-                x: Axis {
-                    field: &table.x.field,
-                    title: &table.x.title,
-                    values: &table.x.labels,
-                },
-                y: Axis {
-                    field: &table.y.field,
-                    title: &table.y.title,
-                    values: &table.y.labels,
-                },
+                x: axis(&table.x),
+                y: axis(&table.y),
+                panels: table
+                    .panels
+                    .iter()
+                    .map(|p| PanelAxes {
+                        title: &p.title,
+                        x: axis(&p.x),
+                        y: axis(&p.y),
+                    })
+                    .collect(),
                 cells: rows,
             };
             let mut text =
@@ -100,6 +119,14 @@ pub fn render(model: &Model, format: DataFormat) -> String {
     }
 }
 
+fn axis(axis: &crate::table::Axis) -> Axis<'_> {
+    Axis {
+        field: &axis.field,
+        title: &axis.title,
+        values: &axis.labels,
+    }
+}
+
 fn row<'a>(
     cell: &'a Cell,
     x: &'a str,
@@ -107,6 +134,7 @@ fn row<'a>(
     amount: &dyn Fn(Option<f64>) -> Option<String>,
 ) -> Row<'a> {
     Row {
+        panel: None,
         x,
         y,
         state: cell.state,
@@ -135,6 +163,9 @@ fn row<'a>(
 fn csv(model: &Model, rows: &[Row]) -> String {
     let table = &model.table;
     let mut out = String::new();
+    // A figure with panels says which panel each row is in, first.
+    let panels = !table.panels.is_empty();
+    let panel = |name: &str| panels.then(|| name.to_string());
     let header = [
         table.x.field.as_str(),
         table.y.field.as_str(),
@@ -149,12 +180,17 @@ fn csv(model: &Model, rows: &[Row]) -> String {
         "log",
         "reason",
     ];
-    push_record(&mut out, header.iter().map(|s| s.to_string()));
+    push_record(
+        &mut out,
+        panel("panel")
+            .into_iter()
+            .chain(header.iter().map(|s| s.to_string())),
+    );
     let number = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
     for r in rows {
         push_record(
             &mut out,
-            [
+            panel(r.panel.unwrap_or_default()).into_iter().chain([
                 r.x.to_string(),
                 r.y.to_string(),
                 r.state.name().to_string(),
@@ -167,7 +203,7 @@ fn csv(model: &Model, rows: &[Row]) -> String {
                 r.trace.clone().unwrap_or_default(),
                 r.log.clone().unwrap_or_default(),
                 r.reason.unwrap_or_default().to_string(),
-            ],
+            ]),
         );
     }
     out

@@ -24,8 +24,8 @@ use serde::Serialize;
 use crate::colormap::{self, ColorMap, Scale};
 use crate::data::{LogEntry, Run, RunValues, Status, Sweep, Warning};
 use crate::spec::{
-    CellForm, Color, ColorMapSpec, Comparison, Key, KeyError, MAX_AXIS_VALUES, MAX_CELLS, MAX_TEXT,
-    Mark, RATIO, Spec, StateStyle, Threshold, X_DEFAULTS, Y_DEFAULTS, canonical,
+    Axes, CellForm, Color, ColorMapSpec, Comparison, Key, KeyError, MAX_AXIS_VALUES, MAX_CELLS,
+    MAX_TEXT, Mark, Part, RATIO, Spec, StateStyle, Threshold, X_DEFAULTS, Y_DEFAULTS, canonical,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +36,9 @@ pub struct Table {
     pub y: Axis,
     /// Rows top to bottom, each left to right.
     pub rows: Vec<Vec<Cell>>,
+    /// A figure with `panels`: one grid each, side by side. `x`, `y` then
+    /// hold only the shared fields and titles, with no labels and no rows.
+    pub panels: Vec<Panel>,
     pub colorbar: Option<Colorbar>,
     pub legend: Vec<LegendEntry>,
     /// What the lines of a cell are, when the cells do not say (the
@@ -46,6 +49,30 @@ pub struct Table {
     /// compact one is the fallback (see [`Table::compact`]).
     #[serde(skip)]
     compact_key: Option<String>,
+}
+
+/// One sweep's grid in a figure with `panels`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Panel {
+    pub title: String,
+    pub x: Axis,
+    pub y: Axis,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A grid of cells, whether the figure's only one or a panel's.
+#[derive(Debug, Clone, Copy)]
+pub struct Grid<'t> {
+    pub title: Option<&'t str>,
+    pub x: &'t Axis,
+    pub y: &'t Axis,
+    pub rows: &'t [Vec<Cell>],
+}
+
+impl Grid<'_> {
+    pub fn cells(&self) -> impl Iterator<Item = &Cell> {
+        self.rows.iter().flatten()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,6 +169,8 @@ pub struct Layout {
     pub min_font_size: f64,
     pub gap: f64,
     pub gap_color: Color,
+    /// Panels per row; `None` for all in one row.
+    pub panel_columns: Option<usize>,
 }
 
 impl Serialize for Color {
@@ -168,12 +197,42 @@ impl CellState {
 }
 
 impl Table {
+    /// Every grid: the panels, or the figure's one grid.
+    pub fn grids(&self) -> Vec<Grid<'_>> {
+        if self.panels.is_empty() {
+            return vec![Grid {
+                title: None,
+                x: &self.x,
+                y: &self.y,
+                rows: &self.rows,
+            }];
+        }
+        self.panels
+            .iter()
+            .map(|p| Grid {
+                title: Some(&p.title),
+                x: &p.x,
+                y: &p.y,
+                rows: &p.rows,
+            })
+            .collect()
+    }
+
+    /// Every cell of every grid.
+    pub fn cells(&self) -> impl Iterator<Item = &Cell> {
+        self.rows
+            .iter()
+            .chain(self.panels.iter().flat_map(|p| &p.rows))
+            .flatten()
+    }
+
     /// The same figure in the compact form, when the form is memheat's to
     /// choose: the full form did not fit at the cell font size.
     pub fn compact(&self) -> Option<Table> {
         let key = self.compact_key.clone()?;
         let mut table = self.clone();
-        for cell in table.rows.iter_mut().flatten() {
+        let panels = table.panels.iter_mut().flat_map(|p| &mut p.rows);
+        for cell in table.rows.iter_mut().chain(panels).flatten() {
             if let Some(lines) = cell.compact_lines.take() {
                 cell.lines = lines;
             }
@@ -207,10 +266,117 @@ fn compact(v: f64) -> String {
 
 type CellKey = (String, String);
 
-pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyError> {
+/// The figure: one grid per part of the spec (see [`Spec::parts`]), on one
+/// colour scale, with one colorbar and one legend. `sweeps` are the parts'
+/// data, in order.
+pub fn build(spec: &Spec, sweeps: &[Sweep]) -> Result<(Table, Vec<Warning>), KeyError> {
     let mut warnings = Vec::new();
-    let x_field = spec.axes.x.field(&X_DEFAULTS).to_string();
-    let y_field = spec.axes.y.field(&Y_DEFAULTS).to_string();
+    check_metrics(spec, sweeps)?;
+    let rules = Rules::new(spec)?;
+    let parts = spec.parts();
+    let mut grids = Vec::with_capacity(parts.len());
+    for (part, sweep) in parts.iter().zip(sweeps) {
+        let mut found = Vec::new();
+        let grid = grid(part, &rules, sweep, &mut found).map_err(|e| part.error(e))?;
+        warnings.extend(found.into_iter().map(|w| w.about(part)));
+        grids.push(grid);
+    }
+    let cells: usize = grids
+        .iter()
+        .map(|(x, y, _)| x.labels.len() * y.labels.len())
+        .sum();
+    if grids.len() > 1 && cells > MAX_CELLS {
+        return Err(KeyError::new(
+            &[Key::Field("panels")],
+            format!("the panels would have {cells} cells in all, more than {MAX_CELLS}"),
+            Some("list the values to show in each panel's `axes`, or draw fewer panels".into()),
+        ));
+    }
+    let all: Vec<&Cell> = grids
+        .iter()
+        .flat_map(|(_, _, rows)| rows.iter().flatten())
+        .collect();
+    let legend = if spec.style.legend {
+        legend(spec, &all, &rules.map)
+    } else {
+        vec![]
+    };
+    let colorbar = spec.style.colorbar.then(|| Colorbar {
+        title: spec
+            .color
+            .title
+            .clone()
+            .unwrap_or_else(|| Metric::new(&spec.color.metric).title(&spec.units.label)),
+        stops: rules.map.stops().to_vec(),
+        ticks: ticks(&rules.scale, spec.color.ticks),
+    });
+    let (width, height) = spec.figure_size();
+    let style = &spec.style;
+    let compact_key = rules.compact.is_some().then(|| rules.compact_key());
+    let key = (spec.cells.form == Some(CellForm::Compact)).then(|| rules.compact_key());
+    let shared = |axis: &crate::spec::Axis, defaults| Axis {
+        field: axis.field(defaults).to_string(),
+        title: axis.title(defaults).to_string(),
+        labels: vec![],
+    };
+    let (x, y, rows, panels) = if spec.panels.is_empty() {
+        let (x, y, rows) = grids.pop().expect("a spec without panels has one part");
+        (x, y, rows, vec![])
+    } else {
+        let panels = parts
+            .iter()
+            .zip(grids)
+            .map(|(part, (x, y, rows))| Panel {
+                title: part.title.unwrap_or_default().to_string(),
+                x,
+                y,
+                rows,
+            })
+            .collect();
+        let x = shared(&spec.axes.x, &X_DEFAULTS);
+        let y = shared(&spec.axes.y, &Y_DEFAULTS);
+        (x, y, vec![], panels)
+    };
+    let table = Table {
+        title: spec.title.clone(),
+        subtitle: spec.subtitle.clone(),
+        x,
+        y,
+        rows,
+        panels,
+        colorbar,
+        legend,
+        key: key.filter(|_| style.legend),
+        compact_key,
+        layout: Layout {
+            width,
+            height,
+            font: style.font().to_string(),
+            font_size: style.font_size(),
+            title_font_size: style.title_font_size(),
+            cell_font_size: style.cell_font_size(),
+            tick_font_size: style.tick_font_size(),
+            min_font_size: style.min_font_size.0,
+            gap: style.gap.0,
+            gap_color: style.gap_color,
+            panel_columns: style.panel_columns,
+        },
+    };
+    warnings.sort();
+    warnings.dedup();
+    Ok((table, warnings))
+}
+
+/// One sweep's grid; its errors' keys are relative to `part`.
+fn grid(
+    part: &Part,
+    rules: &Rules,
+    sweep: &Sweep,
+    warnings: &mut Vec<Warning>,
+) -> Result<(Axis, Axis, Vec<Vec<Cell>>), KeyError> {
+    let axes = part.axes;
+    let x_field = axes.x.field(&X_DEFAULTS).to_string();
+    let y_field = axes.y.field(&Y_DEFAULTS).to_string();
     let key_of = |captures: &BTreeMap<String, String>| -> Option<CellKey> {
         Some((
             canonical(captures.get(&x_field)?),
@@ -236,13 +402,13 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
         }
     }
 
-    let x_labels = axis_labels(&spec.axes.x, runs.keys().chain(logged.keys()).map(|k| &k.0));
-    let y_labels = axis_labels(&spec.axes.y, runs.keys().chain(logged.keys()).map(|k| &k.1));
-    check_grid(spec, &x_labels, &y_labels)?;
+    let x_labels = axis_labels(&axes.x, runs.keys().chain(logged.keys()).map(|k| &k.0));
+    let y_labels = axis_labels(&axes.y, runs.keys().chain(logged.keys()).map(|k| &k.1));
+    check_grid(axes, &x_labels, &y_labels)?;
     // Only an order memheat chose needs saying; listed values keep theirs.
     for (labels, field, pick, listed) in [
-        (&x_labels, &x_field, 0usize, spec.axes.x.values.is_some()),
-        (&y_labels, &y_field, 1usize, spec.axes.y.values.is_some()),
+        (&x_labels, &x_field, 0usize, axes.x.values.is_some()),
+        (&y_labels, &y_field, 1usize, axes.y.values.is_some()),
     ] {
         if listed {
             continue;
@@ -290,8 +456,6 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
         }
     }
 
-    check_metrics(spec, sweep)?;
-    let rules = Rules::new(spec)?;
     let mut rows = Vec::with_capacity(y_labels.len());
     for y in &y_labels {
         let mut row = Vec::with_capacity(x_labels.len());
@@ -301,63 +465,22 @@ pub fn build(spec: &Spec, sweep: &Sweep) -> Result<(Table, Vec<Warning>), KeyErr
             let entries = logged.get(&key).map(Vec::as_slice).unwrap_or(&[]);
             let run = runs
                 .get(&key)
-                .map(|candidates| newest(candidates, &spec.inputs.newest_by, &here, &mut warnings));
-            row.push(rules.cell(&here, entries, run, &mut warnings)?);
+                .map(|candidates| newest(candidates, &part.inputs.newest_by, &here, warnings));
+            row.push(rules.cell(&here, entries, run, warnings)?);
         }
         rows.push(row);
     }
-    let legend = if spec.style.legend {
-        legend(spec, &rows, &rules.map)
-    } else {
-        vec![]
+    let x = Axis {
+        field: x_field.clone(),
+        title: axes.x.title(&X_DEFAULTS).to_string(),
+        labels: x_labels,
     };
-    let colorbar = spec.style.colorbar.then(|| Colorbar {
-        title: spec
-            .color
-            .title
-            .clone()
-            .unwrap_or_else(|| Metric::new(&spec.color.metric).title(&spec.units.label)),
-        stops: rules.map.stops().to_vec(),
-        ticks: ticks(&rules.scale, spec.color.ticks),
-    });
-    let (width, height) = spec.figure_size();
-    let style = &spec.style;
-    let compact_key = rules.compact.is_some().then(|| rules.compact_key());
-    let key = (spec.cells.form == Some(CellForm::Compact)).then(|| rules.compact_key());
-    let table = Table {
-        title: spec.title.clone(),
-        subtitle: spec.subtitle.clone(),
-        x: Axis {
-            field: x_field.clone(),
-            title: spec.axes.x.title(&X_DEFAULTS).to_string(),
-            labels: x_labels,
-        },
-        y: Axis {
-            field: y_field.clone(),
-            title: spec.axes.y.title(&Y_DEFAULTS).to_string(),
-            labels: y_labels,
-        },
-        rows,
-        colorbar,
-        legend,
-        key: key.filter(|_| style.legend),
-        compact_key,
-        layout: Layout {
-            width,
-            height,
-            font: style.font().to_string(),
-            font_size: style.font_size(),
-            title_font_size: style.title_font_size(),
-            cell_font_size: style.cell_font_size(),
-            tick_font_size: style.tick_font_size(),
-            min_font_size: style.min_font_size.0,
-            gap: style.gap.0,
-            gap_color: style.gap_color,
-        },
+    let y = Axis {
+        field: y_field.clone(),
+        title: axes.y.title(&Y_DEFAULTS).to_string(),
+        labels: y_labels,
     };
-    warnings.sort();
-    warnings.dedup();
-    Ok((table, warnings))
+    Ok((x, y, rows))
 }
 
 fn axis_labels<'a>(
@@ -453,10 +576,10 @@ fn check_plausible(
 
 /// A figure of thousands of rows would take Typst minutes and gigabytes;
 /// such a grid is almost always a wrong field or pattern.
-fn check_grid(spec: &Spec, x: &[String], y: &[String]) -> Result<(), KeyError> {
+fn check_grid(axes: &Axes, x: &[String], y: &[String]) -> Result<(), KeyError> {
     for (axis, labels, field) in [
-        ("x", x, spec.axes.x.field(&X_DEFAULTS)),
-        ("y", y, spec.axes.y.field(&Y_DEFAULTS)),
+        ("x", x, axes.x.field(&X_DEFAULTS)),
+        ("y", y, axes.y.field(&Y_DEFAULTS)),
     ] {
         if labels.len() > MAX_AXIS_VALUES {
             return Err(KeyError::new(
@@ -487,9 +610,9 @@ fn check_grid(spec: &Spec, x: &[String], y: &[String]) -> Result<(), KeyError> {
 
 /// A threshold or colour on a field no trace has would silently mark or
 /// colour nothing.
-fn check_metrics(spec: &Spec, sweep: &Sweep) -> Result<(), KeyError> {
+fn check_metrics(spec: &Spec, sweeps: &[Sweep]) -> Result<(), KeyError> {
     let mut known: BTreeSet<&str> = ["actual", "theory", RATIO].into();
-    for run in &sweep.runs {
+    for run in sweeps.iter().flat_map(|s| &s.runs) {
         if let Ok(values) = &run.content {
             known.extend(values.numbers.keys().map(String::as_str));
         }
@@ -859,8 +982,8 @@ fn ticks(scale: &Scale, count: u32) -> Vec<Tick> {
 }
 
 /// An entry for each labelled state and each mark the figure shows.
-fn legend(spec: &Spec, rows: &[Vec<Cell>], map: &ColorMap) -> Vec<LegendEntry> {
-    let present = |state: CellState| rows.iter().flatten().any(|c| c.state == state);
+fn legend(spec: &Spec, cells: &[&Cell], map: &ColorMap) -> Vec<LegendEntry> {
+    let present = |state: CellState| cells.iter().any(|c| c.state == state);
     let mut entries = Vec::new();
     let states = [
         (CellState::Failed, &spec.cells.failed),
@@ -882,7 +1005,7 @@ fn legend(spec: &Spec, rows: &[Vec<Cell>], map: &ColorMap) -> Vec<LegendEntry> {
     for t in &spec.thresholds {
         let mark = threshold_mark(t, swatch);
         let shown = |m: &CellMark| m.kind == mark.kind && m.rule == mark.rule;
-        if !rows.iter().flatten().any(|c| c.marks.iter().any(shown)) {
+        if !cells.iter().any(|c| c.marks.iter().any(shown)) {
             continue;
         }
         let label = t.label.clone().unwrap_or_else(|| {
@@ -915,7 +1038,8 @@ pub const GRAY_APART: f64 = 32.0;
 /// of their mark's colour. One message per pair, naming both.
 pub fn grayscale_clashes(spec: &Spec, table: &Table) -> Vec<String> {
     let map = color_map(spec);
-    let mut swatches: Vec<(String, LegendEntry)> = legend(spec, &table.rows, &map)
+    let cells: Vec<&Cell> = table.cells().collect();
+    let mut swatches: Vec<(String, LegendEntry)> = legend(spec, &cells, &map)
         .into_iter()
         .filter(|e| !e.label.is_empty())
         .map(|e| (format!("`{}`", e.label), e))
@@ -1118,7 +1242,7 @@ mod tests {
     }
 
     fn table(sweep: &Sweep, extra: &str) -> (Table, Vec<String>) {
-        let (t, w) = build(&spec(extra), sweep).unwrap();
+        let (t, w) = build(&spec(extra), std::slice::from_ref(sweep)).unwrap();
         (t, w.iter().map(ToString::to_string).collect())
     }
 
@@ -1412,7 +1536,7 @@ thresholds: [{metric: ratio, at-least: 3}]
                 "color: {metric: peak_allocated_mb}
 ",
             ),
-            &sweep,
+            std::slice::from_ref(&sweep),
         )
         .unwrap_err();
         assert_eq!(e.keys, [Key::Field("color"), Key::Field("metric")]);
@@ -1473,7 +1597,7 @@ thresholds: [{metric: ratio, at-least: 3}]
         };
         let clashes = |extra: &str| {
             let spec = spec(extra);
-            let (t, _) = build(&spec, &sweep).unwrap();
+            let (t, _) = build(&spec, std::slice::from_ref(&sweep)).unwrap();
             grayscale_clashes(&spec, &t)
         };
         assert!(clashes("").is_empty());
@@ -1498,7 +1622,11 @@ thresholds: [{metric: ratio, at-least: 3}]
             runs: vec![run("1", "1", "1", 1024.0, None)],
             ..Sweep::default()
         };
-        let e = build(&spec("cells: {text: ['{{ thoery }}']}\n"), &sweep).unwrap_err();
+        let e = build(
+            &spec("cells: {text: ['{{ thoery }}']}\n"),
+            std::slice::from_ref(&sweep),
+        )
+        .unwrap_err();
         assert_eq!(
             e.keys,
             [Key::Field("cells"), Key::Field("text"), Key::Index(0)]

@@ -1,7 +1,7 @@
 //! Rules that need more than one key at a time.
 
 use super::{
-    ColorMapSpec, DPI_RANGE, Key, KeyError, Length, Spec, TICK_SCALE, Width, X_DEFAULTS,
+    ColorMapSpec, DPI_RANGE, Key, KeyError, Length, Part, Spec, TICK_SCALE, Width, X_DEFAULTS,
     Y_DEFAULTS, canonical,
 };
 
@@ -14,6 +14,8 @@ pub const MAX_ITEMS: usize = 256;
 /// already takes seconds in Typst, and a sweep has a few dozen configs.
 pub const MAX_AXIS_VALUES: usize = 100;
 pub const MAX_CELLS: usize = 4096;
+/// Most panels in a figure: more would be too small to read side by side.
+pub const MAX_PANELS: usize = 8;
 /// Largest gap between cells.
 pub const MAX_GAP_PT: f64 = 20.0;
 
@@ -23,84 +25,32 @@ impl Spec {
     pub(super) fn check(&self) -> Result<(), Vec<KeyError>> {
         let mut errors = Vec::new();
         use Key::Field as F;
-        let x = self.axes.x.field(&X_DEFAULTS);
-        let y = self.axes.y.field(&Y_DEFAULTS);
-        if x == y {
+        if self.panels.len() > MAX_PANELS {
             errors.push(KeyError::new(
-                &[F("axes"), F("y"), F("field")],
-                format!("both axes use the field `{x}`"),
-                Some("give x and y different fields, e.g. x: pp, y: tp".into()),
+                &[F("panels")],
+                format!("{} panels is too many", self.panels.len()),
+                Some(format!("a figure has at most {MAX_PANELS} panels")),
+            ));
+            return Err(errors);
+        }
+        if self.panels.is_empty() && self.inputs.is_none() {
+            errors.push(KeyError::new(
+                &[],
+                "the spec has neither `inputs` nor `panels`",
+                Some("add `inputs: {traces: ../runs/*.json}`, or a list of `panels`".into()),
             ));
         }
-        let mut patterns = vec![(vec![F("inputs"), F("filename")], &self.inputs.filename)];
-        if let Some(logs) = &self.inputs.logs {
-            patterns.push((vec![F("inputs"), F("logs"), F("line")], &logs.line));
-        }
-        for (keys, pattern) in patterns {
-            for field in [x, y] {
-                if !pattern.has_capture(field) {
-                    errors.push(KeyError::new(
-                        &keys,
-                        format!("pattern has no capture named `{field}`, which an axis needs"),
-                        Some(format!("add a named group such as `(?P<{field}>\\d+)`")),
-                    ));
-                }
-            }
-        }
-        // The default `ts` may well be missing from a custom pattern; a name
-        // the user chose must be there, or re-runs would be told apart by
-        // file name without a word.
-        let newest_by = &self.inputs.newest_by;
-        if newest_by != "ts" && !self.inputs.filename.has_capture(newest_by) {
-            let names: Vec<&str> = self.inputs.filename.0.capture_names().flatten().collect();
-            errors.push(KeyError::new(
-                &[F("inputs"), F("newest-by")],
-                format!("`{newest_by}` is not a named capture of `inputs.filename`"),
-                Some(match super::closest(newest_by, &names) {
-                    Some(best) => format!("did you mean `{best}`?"),
-                    None => format!("the captures are: {}", names.join(", ")),
-                }),
-            ));
-        }
-        if self.inputs.traces.0.is_empty() {
-            errors.push(KeyError::new(
-                &[F("inputs"), F("traces")],
-                "no trace globs given",
-                Some("list at least one glob, e.g. `traces: ../runs/*.json`".into()),
-            ));
-        }
-        if let Some(logs) = &self.inputs.logs
-            && logs.success.0.is_empty()
-            && logs.failure.0.is_empty()
+        if let Some(columns) = self.style.panel_columns
+            && !(1..=MAX_PANELS).contains(&columns)
         {
             errors.push(KeyError::new(
-                &[F("inputs"), F("logs")],
-                "`logs` lists neither a success nor a failure log",
-                Some("add `success:` and/or `failure:` globs, or remove `logs`".into()),
+                &[F("style"), F("panel-columns")],
+                format!("{columns} panel columns is out of range"),
+                Some(format!("use 1 to {MAX_PANELS}")),
             ));
         }
-        for (axis, spec) in [("x", &self.axes.x), ("y", &self.axes.y)] {
-            let Some(values) = &spec.values else { continue };
-            if values.len() > MAX_AXIS_VALUES {
-                errors.push(KeyError::new(
-                    &[F("axes"), F(axis), F("values")],
-                    format!("{} axis values is too many", values.len()),
-                    Some(format!("list at most {MAX_AXIS_VALUES}")),
-                ));
-                continue;
-            }
-            for (i, v) in values.iter().enumerate() {
-                if values[..i]
-                    .iter()
-                    .any(|w| canonical(&w.0) == canonical(&v.0))
-                {
-                    errors.push(KeyError::new(
-                        &[F("axes"), F(axis), F("values"), Key::Index(i)],
-                        format!("axis value `{}` is listed twice", v.0),
-                        Some("list each value once; `8` and `08` are the same value".into()),
-                    ));
-                }
-            }
+        for part in self.parts() {
+            errors.extend(check_part(&part).into_iter().map(|e| part.error(e)));
         }
         let texts = [
             (vec![F("title")], self.title.as_deref()),
@@ -115,6 +65,12 @@ impl Spec {
             ),
             (vec![F("color"), F("title")], self.color.title.as_deref()),
         ];
+        let panel_titles = self.panels.iter().enumerate().map(|(i, p)| {
+            (
+                vec![F("panels"), Key::Index(i), F("title")],
+                Some(p.title.as_str()),
+            )
+        });
         let cell_texts = self
             .cells
             .text
@@ -122,7 +78,7 @@ impl Spec {
             .flatten()
             .enumerate()
             .map(|(i, t)| (vec![F("cells"), F("text"), Key::Index(i)], Some(t.as_str())));
-        for (keys, text) in texts.into_iter().chain(cell_texts) {
+        for (keys, text) in texts.into_iter().chain(panel_titles).chain(cell_texts) {
             let chars = text.map_or(0, |t| t.chars().count());
             if chars > MAX_TEXT {
                 errors.push(KeyError::new(
@@ -400,4 +356,91 @@ impl Spec {
         };
         (width, height)
     }
+}
+
+/// The rules for one sweep's `inputs` and `axes`, with key paths relative
+/// to the part ([`Part::error`] puts them under its panel).
+fn check_part(part: &Part) -> Vec<KeyError> {
+    let mut errors = Vec::new();
+    use Key::Field as F;
+    let x = part.axes.x.field(&X_DEFAULTS);
+    let y = part.axes.y.field(&Y_DEFAULTS);
+    if x == y {
+        errors.push(KeyError::new(
+            &[F("axes"), F("y"), F("field")],
+            format!("both axes use the field `{x}`"),
+            Some("give x and y different fields, e.g. x: pp, y: tp".into()),
+        ));
+    }
+    let mut patterns = vec![(vec![F("inputs"), F("filename")], &part.inputs.filename)];
+    if let Some(logs) = &part.inputs.logs {
+        patterns.push((vec![F("inputs"), F("logs"), F("line")], &logs.line));
+    }
+    for (keys, pattern) in patterns {
+        for field in [x, y] {
+            if !pattern.has_capture(field) {
+                errors.push(KeyError::new(
+                    &keys,
+                    format!("pattern has no capture named `{field}`, which an axis needs"),
+                    Some(format!("add a named group such as `(?P<{field}>\\d+)`")),
+                ));
+            }
+        }
+    }
+    // The default `ts` may well be missing from a custom pattern; a name
+    // the user chose must be there, or re-runs would be told apart by
+    // file name without a word.
+    let newest_by = &part.inputs.newest_by;
+    if newest_by != "ts" && !part.inputs.filename.has_capture(newest_by) {
+        let names: Vec<&str> = part.inputs.filename.0.capture_names().flatten().collect();
+        errors.push(KeyError::new(
+            &[F("inputs"), F("newest-by")],
+            format!("`{newest_by}` is not a named capture of `inputs.filename`"),
+            Some(match super::closest(newest_by, &names) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("the captures are: {}", names.join(", ")),
+            }),
+        ));
+    }
+    if part.inputs.traces.0.is_empty() {
+        errors.push(KeyError::new(
+            &[F("inputs"), F("traces")],
+            "no trace globs given",
+            Some("list at least one glob, e.g. `traces: ../runs/*.json`".into()),
+        ));
+    }
+    if let Some(logs) = &part.inputs.logs
+        && logs.success.0.is_empty()
+        && logs.failure.0.is_empty()
+    {
+        errors.push(KeyError::new(
+            &[F("inputs"), F("logs")],
+            "`logs` lists neither a success nor a failure log",
+            Some("add `success:` and/or `failure:` globs, or remove `logs`".into()),
+        ));
+    }
+    for (axis, spec) in [("x", &part.axes.x), ("y", &part.axes.y)] {
+        let Some(values) = &spec.values else { continue };
+        if values.len() > MAX_AXIS_VALUES {
+            errors.push(KeyError::new(
+                &[F("axes"), F(axis), F("values")],
+                format!("{} axis values is too many", values.len()),
+                Some(format!("list at most {MAX_AXIS_VALUES}")),
+            ));
+            continue;
+        }
+        for (i, v) in values.iter().enumerate() {
+            if values[..i]
+                .iter()
+                .any(|w| canonical(&w.0) == canonical(&v.0))
+            {
+                errors.push(KeyError::new(
+                    &[F("axes"), F(axis), F("values"), Key::Index(i)],
+                    format!("axis value `{}` is listed twice", v.0),
+                    Some("list each value once; `8` and `08` are the same value".into()),
+                ));
+            }
+        }
+    }
+    errors
 }

@@ -253,12 +253,14 @@ impl Sources {
     /// text, which a merged tree (where it is already the number 1.5)
     /// could not do.
     pub(super) fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, Box<SpecError>> {
-        if !self.layered {
+        let value = self.tree.to_value();
+        let panels = value.get("panels").is_some();
+        if !self.layered && !panels {
             let spec = self.spec();
             return serde_yaml::from_str(&spec.text)
                 .map_err(|e| Box::new(one_per_section::<T>(spec, e)));
         }
-        let text = serde_yaml::to_string(&self.tree.to_value())
+        let text = serde_yaml::to_string(&expand_panels(value))
             .expect("a tree parsed from YAML serialises");
         serde_yaml::from_str(&text).map_err(|e| Box::new(self.merged_error(&e)))
     }
@@ -289,6 +291,7 @@ impl Sources {
                 keys = found;
             }
         }
+        let keys = self.written(&keys).to_vec();
         let file = match self.tree.find(&keys).origin {
             Origin::File(i) => &self.files[i],
             // The flag names the key path; the message need not repeat it.
@@ -309,10 +312,28 @@ impl Sources {
     }
 
     /// Locates a problem found after parsing in the layer that wrote it.
-    pub fn error(&self, e: KeyError) -> SpecError {
+    pub fn error(&self, mut e: KeyError) -> SpecError {
+        e.keys = self.written(&e.keys).to_vec();
         match self.tree.find(&e.keys).origin {
             Origin::File(i) => self.files[i].error(e),
             Origin::Flag(i) => self.flag_error(i, e.message, e.hint),
+        }
+    }
+
+    /// `keys`, or for a key of `panels[i]` that the panel does not write,
+    /// the top-level key it inherits: where the value was written.
+    fn written<'k, 'a>(&self, keys: &'k [Key<'a>]) -> &'k [Key<'a>] {
+        let [Key::Field("panels"), Key::Index(_), rest @ ..] = keys else {
+            return keys;
+        };
+        let writes = |keys: &[Key]| match self.tree.find(keys).origin {
+            Origin::File(i) => locate(&self.files[i].text, keys).is_some(),
+            Origin::Flag(_) => true,
+        };
+        if rest.is_empty() || writes(keys) || !writes(rest) {
+            keys
+        } else {
+            rest
         }
     }
 
@@ -328,7 +349,7 @@ impl Sources {
     /// Relative paths resolve against the directory of the file that
     /// wrote them, and a `--set` path against the working directory.
     pub fn dir_of(&self, keys: &[Key]) -> BaseDir<'_> {
-        match self.tree.find(keys).origin {
+        match self.tree.find(self.written(keys)).origin {
             Origin::File(0) => BaseDir {
                 dir: self.files[0].dir(),
                 described: "the spec's directory".into(),
@@ -343,6 +364,36 @@ impl Sources {
             },
         }
     }
+}
+
+/// Each panel's `inputs` and `axes` are the top level's with the panel's
+/// merged over them, key by key as a spec over its base; the top-level
+/// `inputs` then lives on in the panels only.
+fn expand_panels(mut value: Value) -> Value {
+    let Value::Mapping(top) = &mut value else {
+        return value;
+    };
+    let Some(Value::Sequence(panels)) = top.get("panels") else {
+        return value;
+    };
+    let mut panels = panels.clone();
+    let inputs = top.remove("inputs");
+    for panel in &mut panels {
+        let Value::Mapping(panel) = panel else {
+            continue;
+        };
+        for (key, shared) in [("inputs", &inputs), ("axes", &top.get("axes").cloned())] {
+            let Some(shared) = shared else { continue };
+            let origin = Origin::File(0);
+            let merged = match panel.remove(key) {
+                Some(own) => Node::new(shared.clone(), origin).merge(Node::new(own, origin)),
+                None => Node::new(shared.clone(), origin),
+            };
+            panel.insert(key.into(), merged.to_value());
+        }
+    }
+    top.insert("panels".into(), Value::Sequence(panels));
+    value
 }
 
 /// The files read so far, and the `extends` being followed.

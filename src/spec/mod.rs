@@ -120,8 +120,9 @@ mod tests {
     #[test]
     fn defaults_reproduce_the_original_figure() {
         let spec = parse_ok("inputs:\n  traces: runs/*.json\n");
-        assert_eq!(spec.inputs.traces.0, vec!["runs/*.json"]);
-        assert_eq!(spec.inputs.rank, "0");
+        let inputs = spec.inputs.as_ref().unwrap();
+        assert_eq!(inputs.traces.0, vec!["runs/*.json"]);
+        assert_eq!(inputs.rank, "0");
         assert_eq!(spec.axes.x.field(&X_DEFAULTS), "pp");
         assert_eq!(spec.axes.y.title(&Y_DEFAULTS), "Tensor Parallelism (TP)");
         assert_eq!(spec.units.scale(), 1.0 / 1024.0);
@@ -141,6 +142,7 @@ mod tests {
         let spec = parse_ok("inputs:\n  traces: x\n");
         let caps = spec
             .inputs
+            .unwrap()
             .filename
             .0
             .captures("memory_trace_rank0_wd8192_tp2_pp64_dp64_exp1_expNumNone_l96_mbs1_nmbs384_gbs24576_ts60530.json")
@@ -238,6 +240,90 @@ mod tests {
         assert_eq!(e.to_string(), "t.yaml:4:8: DPI 5 is out of range");
     }
 
+    /// A panel's `inputs` and `axes` merge over the top level's key by key,
+    /// as a spec over its base; null drops an inherited key.
+    #[test]
+    fn panels_merge_their_inputs_and_axes_over_the_top_level() {
+        let spec = parse_ok(
+            "inputs:\n  rank: '3'\n  logs: {failure: f.log}\naxes:\n  x: {title: Stages}\npanels:\n  - title: A\n    inputs: {traces: a/*.json}\n  - title: B\n    inputs:\n      traces: b/*.json\n      rank: '1'\n      logs: ~\n    axes:\n      x: {values: [2, 1]}\n",
+        );
+        assert!(spec.inputs.is_none());
+        let parts = spec.parts();
+        let summary: Vec<_> = parts
+            .iter()
+            .map(|p| {
+                (
+                    p.title.unwrap(),
+                    p.inputs.traces.0.join(","),
+                    p.inputs.rank.as_str(),
+                    p.inputs.logs.is_some(),
+                    p.axes.x.title(&X_DEFAULTS),
+                    p.axes.x.values.as_ref().map(Vec::len),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("A", "a/*.json".into(), "3", true, "Stages", None),
+                ("B", "b/*.json".into(), "1", false, "Stages", Some(2)),
+            ]
+        );
+        assert_eq!(
+            parts[1].keys(&[Key::Field("inputs")]),
+            [Key::Field("panels"), Key::Index(1), Key::Field("inputs")]
+        );
+        // A spec of one sweep is one part, with its keys as written.
+        let spec = parse_ok("inputs: {traces: x}\n");
+        let parts = spec.parts();
+        assert_eq!((parts.len(), parts[0].name()), (1, None));
+        assert_eq!(
+            parts[0].keys(&[Key::Field("inputs")]),
+            [Key::Field("inputs")]
+        );
+    }
+
+    /// An error in a key a panel writes points into the panel; in a key it
+    /// inherits, at the top-level key.
+    #[test]
+    fn panel_errors_point_where_the_key_was_written() {
+        let e = parse_err(
+            "inputs:\n  filename: 'tp(?P<tp>\\d+)_pp(?P<pp>\\d+)'\npanels:\n  - title: A\n    inputs: {traces: a}\n  - title: B\n    inputs:\n      traces: b\n      newest-by: seq\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:9:18: panels[1] (B): `seq` is not a named capture of `inputs.filename`"
+        );
+        let e = parse_err(
+            "inputs:\n  filename: 'tp(?P<tp>\\d+)'\npanels:\n  - title: A\n    inputs: {traces: a}\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:2:13: panels[0] (A): pattern has no capture named `pp`, which an axis needs"
+        );
+        let e = parse_err("panels:\n  - title: A\n");
+        assert_eq!(e.message, "panels[0]: missing field `inputs`");
+        let e = parse_err("title: x\n");
+        assert_eq!(e.message, "the spec has neither `inputs` nor `panels`");
+        let e = parse_err("panels: []\n");
+        assert_eq!(e.message, "the spec has neither `inputs` nor `panels`");
+    }
+
+    #[test]
+    fn too_many_panels_is_an_error_at_the_list() {
+        let panels: String = (0..9)
+            .map(|i| format!("  - {{title: p{i}, inputs: {{traces: x}}}}\n"))
+            .collect();
+        let e = parse_err(&format!("panels:\n{panels}"));
+        assert_eq!(e.to_string(), "t.yaml:1:1: 9 panels is too many");
+        assert_eq!(e.hint.as_deref(), Some("a figure has at most 8 panels"));
+        let e = parse_err("inputs: {traces: x}\nstyle: {panel-columns: 0}\n");
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:2:24: 0 panel columns is out of range"
+        );
+    }
+
     #[test]
     fn yaml_syntax_error_is_located() {
         let e = parse_err("inputs:\n  traces: [x\n");
@@ -255,6 +341,8 @@ mod tests {
             let key = prop::sample::select(vec![
                 "extends",
                 "inputs",
+                "panels",
+                "title",
                 "traces",
                 "filename",
                 "rank",

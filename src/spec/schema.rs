@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::values::*;
+use super::{Key, KeyError};
 use crate::colormap::Color;
 
 #[derive(Debug, Deserialize)]
@@ -15,7 +16,14 @@ pub struct Spec {
     pub title: Option<String>,
     #[serde(default)]
     pub subtitle: Option<String>,
-    pub inputs: Inputs,
+    /// The sweep; with `panels`, what every panel's `inputs` is merged over
+    /// (and then `None`: the panels hold the merged result).
+    #[serde(default)]
+    pub inputs: Option<Inputs>,
+    /// Several sweeps side by side, sharing everything but their inputs,
+    /// titles and axis values.
+    #[serde(default)]
+    pub panels: Vec<Panel>,
     #[serde(default)]
     pub units: Units,
     #[serde(default)]
@@ -39,6 +47,95 @@ pub struct Spec {
     /// Turn every data warning into a failing build.
     #[serde(default)]
     pub strict: bool,
+}
+
+/// One sweep of a figure with `panels`. Its `inputs` and `axes` are the
+/// top level's with the panel's own keys merged over them, as `extends`
+/// merges (see `layers::expand_panels`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Panel {
+    #[serde(deserialize_with = "not_null")]
+    pub title: String,
+    pub inputs: Inputs,
+    #[serde(default)]
+    pub axes: Axes,
+}
+
+/// A sweep to draw, as the stages after parsing see it: the spec's own
+/// `inputs` and `axes`, or one panel's.
+#[derive(Debug, Clone, Copy)]
+pub struct Part<'s> {
+    /// The panel's index; `None` for a spec without panels.
+    pub panel: Option<usize>,
+    pub title: Option<&'s str>,
+    pub inputs: &'s Inputs,
+    pub axes: &'s Axes,
+}
+
+impl<'s> Part<'s> {
+    /// `keys` of this part: under `panels[i]` for a panel. Where the panel
+    /// does not write the key, [`super::Sources`] finds the top-level one.
+    pub fn keys(&self, keys: &[Key<'static>]) -> Vec<Key<'static>> {
+        let mut at = match self.panel {
+            Some(i) => vec![Key::Field("panels"), Key::Index(i)],
+            None => vec![],
+        };
+        at.extend_from_slice(keys);
+        at
+    }
+
+    /// How messages name the panel: `panels[1] (175B)`.
+    pub fn name(&self) -> Option<String> {
+        let i = self.panel?;
+        Some(format!("panels[{i}] ({})", self.title.unwrap_or_default()))
+    }
+
+    /// `message`, naming the panel it is about.
+    pub fn named(&self, message: &str) -> String {
+        match self.name() {
+            Some(name) => format!("{name}: {message}"),
+            None => message.to_string(),
+        }
+    }
+
+    /// An error about this part's keys, naming the panel.
+    pub fn error(&self, e: KeyError) -> KeyError {
+        KeyError {
+            keys: self.keys(&e.keys),
+            message: self.named(&e.message),
+            hint: e.hint,
+        }
+    }
+}
+
+impl Spec {
+    /// The sweeps to draw: one per panel, or the spec's own. `check`
+    /// guarantees `inputs` where there are no panels.
+    pub fn parts(&self) -> Vec<Part<'_>> {
+        if self.panels.is_empty() {
+            return self
+                .inputs
+                .iter()
+                .map(|inputs| Part {
+                    panel: None,
+                    title: None,
+                    inputs,
+                    axes: &self.axes,
+                })
+                .collect();
+        }
+        self.panels
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Part {
+                panel: Some(i),
+                title: Some(&p.title),
+                inputs: &p.inputs,
+                axes: &p.axes,
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -351,6 +448,9 @@ pub struct Style {
     pub legend: bool,
     #[serde(default = "default_true")]
     pub colorbar: bool,
+    /// Panels per row, left to right then top to bottom; all in one row
+    /// when absent.
+    pub panel_columns: Option<usize>,
 }
 
 impl Default for Style {
@@ -369,6 +469,7 @@ impl Default for Style {
             gap_color: default_gap_color(),
             legend: true,
             colorbar: true,
+            panel_columns: None,
         }
     }
 }

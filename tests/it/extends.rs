@@ -161,7 +161,7 @@ fn an_error_in_a_base_points_at_the_base() {
     assert_eq!(code, 1);
     assert_eq!(
         stderr,
-        "specs/style/paper.yaml:8:9: error: style: unknown field `gapp`, expected one of `venue`, `font`, `font-size`, `title-font-size`, `cell-font-size`, `min-font-size`, `width`, `height`, `aspect`, `gap`, `gap-color`, `legend`, `colorbar`\n"
+        "specs/style/paper.yaml:8:9: error: style: unknown field `gapp`, expected one of `venue`, `font`, `font-size`, `title-font-size`, `cell-font-size`, `min-font-size`, `width`, `height`, `aspect`, `gap`, `gap-color`, `legend`, `colorbar`, `panel-columns`\n"
     );
 }
 
@@ -245,7 +245,7 @@ fn a_bad_set_points_at_the_flag() {
         (
             1,
             String::new(),
-            "error: --set outptu.dpi=600: unknown field `outptu`, expected one of `title`, `subtitle`, `inputs`, `units`, `axes`, `color`, `thresholds`, `cells`, `style`, `output`, `fonts`, `template`, `strict`
+            "error: --set outptu.dpi=600: unknown field `outptu`, expected one of `title`, `subtitle`, `inputs`, `panels`, `units`, `axes`, `color`, `thresholds`, `cells`, `style`, `output`, `fonts`, `template`, `strict`
   = hint: did you mean `output`?
 ".into()
         )

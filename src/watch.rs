@@ -30,10 +30,47 @@ struct Inputs {
     files: BTreeSet<PathBuf>,
     /// Glob directories: any entry added, removed or changed in one counts.
     dirs: BTreeSet<PathBuf>,
-    /// Watched in place of a directory that does not exist yet: any event counts.
+    /// Watched in place of a directory that does not exist yet.
     ancestors: BTreeSet<PathBuf>,
+    /// Those directories: in an ancestor, only an entry on the way to one counts (anything
+    /// else there, such as a log this very watch writes to, would rebuild forever).
+    missing: BTreeSet<PathBuf>,
     /// Files the builds write, which must not trigger the next build.
     outputs: BTreeSet<PathBuf>,
+    /// The files this process's stdout and stderr are, when redirected to files: a status line
+    /// written into a watched directory must not trigger the next build either.
+    own: Vec<FileId>,
+}
+
+/// A file's device and inode.
+type FileId = (u64, u64);
+
+#[cfg(unix)]
+fn file_id(metadata: &std::fs::Metadata) -> FileId {
+    use std::os::unix::fs::MetadataExt as _;
+    (metadata.dev(), metadata.ino())
+}
+
+/// Where stdout and stderr go, if they are files.
+fn own_output_files() -> Vec<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        let streams = [
+            std::io::stdout().as_fd().try_clone_to_owned(),
+            std::io::stderr().as_fd().try_clone_to_owned(),
+        ];
+        streams
+            .into_iter()
+            .filter_map(|fd| std::fs::File::from(fd.ok()?).metadata().ok())
+            .filter(|m| m.is_file())
+            .map(|m| file_id(&m))
+            .collect()
+    }
+    #[cfg(not(unix))]
+    {
+        vec![]
+    }
 }
 
 pub struct Watcher {
@@ -63,6 +100,7 @@ impl Watcher {
     ) -> Result<(usize, usize), WatchError> {
         let mut inputs = Inputs {
             outputs: outputs.iter().map(|p| event_path(p)).collect(),
+            own: own_output_files(),
             ..Inputs::default()
         };
         for deps in deps {
@@ -84,6 +122,7 @@ impl Watcher {
                 Some(found) if found == dir => watch.insert(dir),
                 Some(found) => {
                     inputs.ancestors.insert(found.clone());
+                    inputs.missing.insert(dir);
                     watch.insert(found)
                 }
                 None => false,
@@ -147,11 +186,24 @@ impl Inputs {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(crate::output::is_temp_name);
-        if temp || self.outputs.contains(path) {
+        if temp || self.outputs.contains(path) || self.is_own_output(path) {
             return false;
         }
         let parent = path.parent().unwrap_or(path);
-        self.files.contains(path) || self.dirs.contains(parent) || self.ancestors.contains(parent)
+        let on_the_way =
+            || self.ancestors.contains(parent) && self.missing.iter().any(|m| m.starts_with(path));
+        self.files.contains(path) || self.dirs.contains(parent) || on_the_way()
+    }
+}
+
+impl Inputs {
+    fn is_own_output(&self, path: &Path) -> bool {
+        #[cfg(unix)]
+        if !self.own.is_empty() {
+            return std::fs::metadata(path).is_ok_and(|m| self.own.contains(&file_id(&m)));
+        }
+        let _ = path;
+        false
     }
 }
 
@@ -193,12 +245,18 @@ mod tests {
         let inputs = Inputs {
             files: [d.join("spec.yaml")].into(),
             dirs: [d.join("traces")].into(),
-            ancestors: BTreeSet::new(),
+            ancestors: [d.clone()].into(),
+            missing: [d.join("later/runs")].into(),
             outputs: [d.join("traces/fig.png")].into(),
+            own: vec![],
         };
         assert!(inputs.counts(&d.join("spec.yaml")));
         assert!(inputs.counts(&d.join("traces/new.json")));
-        assert!(!inputs.counts(&d.join("notes.txt")));
+        assert!(
+            !inputs.counts(&d.join("notes.txt")),
+            "nothing on the way to later/runs"
+        );
+        assert!(inputs.counts(&d.join("later")));
         assert!(!inputs.counts(&d.join("traces/fig.png")));
         assert!(!inputs.counts(&d.join("traces/.fig.png.memheat-Ab12Cd")));
     }

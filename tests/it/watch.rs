@@ -207,3 +207,36 @@ fn watch_rebuilds_on_every_kind_of_change_and_survives_errors() {
     left.sort();
     assert_eq!(left, ["485B.d", "485B.pdf", "485B.png"]);
 }
+
+/// Status lines redirected into a directory the watch follows are not a
+/// change: they once rebuilt the figure forever, each rebuild writing the
+/// next status line.
+#[test]
+fn a_watch_logging_into_a_watched_directory_does_not_feed_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_dir(&repo().join("specs"), &d.join("specs"));
+    copy_dir(&repo().join("examples/485B"), &d.join("examples/485B"));
+    let log = d.join("examples/485B/traces/watch.log");
+    let mut child = memheat()
+        .args(["watch", "specs/485B.yaml"])
+        .current_dir(d)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let lines = || std::fs::read_to_string(&log).unwrap().lines().count();
+    while lines() == 0 {
+        assert!(Instant::now() < deadline, "no first build");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A loop would print a line per rebuild, dozens a second; debouncing
+    // takes 30 ms, so a second is plenty to see one.
+    std::thread::sleep(Duration::from_secs(1));
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(log.starts_with("built figures/485B.pdf"), "{log}");
+}

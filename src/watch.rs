@@ -45,32 +45,38 @@ struct Inputs {
 /// A file's device and inode.
 type FileId = (u64, u64);
 
-#[cfg(unix)]
-fn file_id(metadata: &std::fs::Metadata) -> FileId {
-    use std::os::unix::fs::MetadataExt as _;
-    (metadata.dev(), metadata.ino())
+/// `None` where the platform has no inodes: nothing is then recognised as our own output.
+fn file_id(metadata: &std::fs::Metadata) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        Some((metadata.dev(), metadata.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
+        None
+    }
 }
 
 /// Where stdout and stderr go, if they are files.
 fn own_output_files() -> Vec<FileId> {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsFd as _;
-        let streams = [
-            std::io::stdout().as_fd().try_clone_to_owned(),
-            std::io::stderr().as_fd().try_clone_to_owned(),
-        ];
-        streams
-            .into_iter()
-            .filter_map(|fd| std::fs::File::from(fd.ok()?).metadata().ok())
-            .filter(|m| m.is_file())
-            .map(|m| file_id(&m))
-            .collect()
-    }
-    #[cfg(not(unix))]
-    {
-        vec![]
-    }
+    [dup(std::io::stdout()), dup(std::io::stderr())]
+        .into_iter()
+        .filter_map(|file| file?.metadata().ok())
+        .filter(|m| m.is_file())
+        .filter_map(|m| file_id(&m))
+        .collect()
+}
+
+#[cfg(unix)]
+fn dup(stream: impl std::os::fd::AsFd) -> Option<std::fs::File> {
+    Some(stream.as_fd().try_clone_to_owned().ok()?.into())
+}
+
+#[cfg(not(unix))]
+fn dup<T>(_: T) -> Option<std::fs::File> {
+    None
 }
 
 pub struct Watcher {
@@ -181,6 +187,14 @@ impl Watcher {
 }
 
 impl Inputs {
+    fn is_own_output(&self, path: &Path) -> bool {
+        !self.own.is_empty()
+            && std::fs::metadata(path)
+                .ok()
+                .and_then(|m| file_id(&m))
+                .is_some_and(|id| self.own.contains(&id))
+    }
+
     fn counts(&self, path: &Path) -> bool {
         let temp = path
             .file_name()
@@ -193,17 +207,6 @@ impl Inputs {
         let on_the_way =
             || self.ancestors.contains(parent) && self.missing.iter().any(|m| m.starts_with(path));
         self.files.contains(path) || self.dirs.contains(parent) || on_the_way()
-    }
-}
-
-impl Inputs {
-    fn is_own_output(&self, path: &Path) -> bool {
-        #[cfg(unix)]
-        if !self.own.is_empty() {
-            return std::fs::metadata(path).is_ok_and(|m| self.own.contains(&file_id(&m)));
-        }
-        let _ = path;
-        false
     }
 }
 

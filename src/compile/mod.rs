@@ -8,9 +8,6 @@
 //! build's inputs like its traces, and Typst still reads nothing.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
-
-use rayon::prelude::*;
 
 use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic, Warned};
 use typst::foundations::{Bytes, Datetime, Dict, Duration, Label, Selector, Value};
@@ -23,46 +20,33 @@ use typst::utils::{LazyHash, PicoStr};
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 
+use fonts::Face;
+pub use fonts::{FoundFonts, MAX_FONT_BYTES, MAX_FONT_ENTRIES, search_fonts};
+
+mod fonts;
+
 /// Fonts and the standard library, built once per process.
 pub struct Engine {
     library: LazyHash<Library>,
     book: LazyHash<FontBook>,
-    fonts: Vec<Font>,
+    /// In the book's order.
+    faces: Vec<Face>,
 }
-
-/// Fonts memheat adds to Typst's (see assets/fonts/README.md): a
-/// Times-compatible serif for the venues that set text in Times, and a
-/// Helvetica-compatible sans serif.
-const EXTRA_FONTS: [&[u8]; 8] = [
-    include_bytes!("../assets/fonts/texgyretermes-regular.otf"),
-    include_bytes!("../assets/fonts/texgyretermes-bold.otf"),
-    include_bytes!("../assets/fonts/texgyretermes-italic.otf"),
-    include_bytes!("../assets/fonts/texgyretermes-bolditalic.otf"),
-    include_bytes!("../assets/fonts/texgyreheros-regular.otf"),
-    include_bytes!("../assets/fonts/texgyreheros-bold.otf"),
-    include_bytes!("../assets/fonts/texgyreheros-italic.otf"),
-    include_bytes!("../assets/fonts/texgyreheros-bolditalic.otf"),
-];
 
 impl Default for Engine {
     fn default() -> Self {
-        // Parsing the embedded faces is most of the start-up; use both cores.
-        let blobs: Vec<&'static [u8]> = typst_assets::fonts().chain(EXTRA_FONTS).collect();
-        let fonts: Vec<Font> = blobs
-            .par_iter()
-            .flat_map_iter(|data| Font::iter(Bytes::new(*data)))
-            .collect();
+        let faces = fonts::embedded();
         Engine {
             library: LazyHash::new(Library::default()),
-            book: LazyHash::new(FontBook::from_fonts(&fonts)),
-            fonts,
+            book: LazyHash::new(FontBook::from_infos(faces.iter().map(|f| f.info.clone()))),
+            faces,
         }
     }
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Engine({} faces)", self.fonts.len())
+        write!(f, "Engine({} faces)", self.faces.len())
     }
 }
 
@@ -70,18 +54,18 @@ impl Engine {
     /// This engine's fonts and `extra` after them: a family both have is
     /// taken from the embedded faces, which Typst finds first.
     pub fn with_fonts(&self, extra: Vec<Font>) -> Engine {
-        let mut fonts = self.fonts.clone();
-        fonts.extend(extra);
+        let mut faces = self.faces.clone();
+        faces.extend(extra.into_iter().map(Face::loaded));
         Engine {
             library: self.library.clone(),
-            book: LazyHash::new(FontBook::from_fonts(&fonts)),
-            fonts,
+            book: LazyHash::new(FontBook::from_infos(faces.iter().map(|f| f.info.clone()))),
+            faces,
         }
     }
 
     /// Family names as the fonts spell them, sorted.
     pub fn families(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.fonts.iter().map(|f| f.info().family.clone()).collect();
+        let mut names: Vec<String> = self.faces.iter().map(|f| f.info.family.clone()).collect();
         names.sort();
         names.dedup();
         names
@@ -92,8 +76,8 @@ impl Engine {
     pub fn variants(&self) -> Vec<String> {
         let mut styles: std::collections::BTreeMap<&str, Vec<(u16, u8, String)>> =
             std::collections::BTreeMap::new();
-        for font in &self.fonts {
-            let info = font.info();
+        for face in &self.faces {
+            let info = &face.info;
             let italic = !matches!(info.variant.style, typst::text::FontStyle::Normal);
             let weight = info.variant.weight.to_number();
             let name = match (weight, italic) {
@@ -134,9 +118,9 @@ impl Engine {
                 matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}');
             let missing = || {
                 !self
-                    .fonts
+                    .faces
                     .iter()
-                    .any(|f| f.info().coverage.contains(c as u32))
+                    .any(|f| f.info.coverage.contains(c as u32))
             };
             if (invisible || missing()) && !found.contains(&c) {
                 found.push(c);
@@ -175,100 +159,6 @@ impl Engine {
             }),
         }
     }
-}
-
-/// Most directory entries looked at under one font directory: a font
-/// directory is a few hundred files, `/` is a mistake.
-pub const MAX_FONT_ENTRIES: usize = 20_000;
-/// Most bytes of font files read from one font directory. Typst keeps
-/// every face in memory; a full CJK collection is about 100 MiB.
-pub const MAX_FONT_BYTES: u64 = 512 << 20;
-
-/// What a font directory gave: faces, and what the build now depends on.
-#[derive(Default)]
-pub struct FoundFonts {
-    pub fonts: Vec<Font>,
-    /// Every font file read, sorted.
-    pub files: Vec<PathBuf>,
-    /// The directory and its subdirectories: a font added there changes one.
-    pub dirs: Vec<PathBuf>,
-    /// Files that looked like fonts but were not (path, why).
-    pub skipped: Vec<(PathBuf, String)>,
-}
-
-/// Reads the font files under `dir` and its subdirectories, as typst-cli's
-/// `--font-path` does: names ending in .ttf, .otf, .ttc or .otc (any case),
-/// links followed, in name order so that two runs add faces in one order.
-pub fn search_fonts(dir: &Path) -> Result<FoundFonts, String> {
-    if !dir.is_dir() {
-        return Err(if dir.exists() {
-            "it is not a directory".into()
-        } else {
-            "no such directory".into()
-        });
-    }
-    let mut found = FoundFonts::default();
-    let mut candidates = Vec::new();
-    let mut bytes = 0u64;
-    let walk = walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name();
-    for (seen, entry) in walk.into_iter().enumerate() {
-        if seen >= MAX_FONT_ENTRIES {
-            return Err(format!(
-                "it has more than {MAX_FONT_ENTRIES} entries; name the directory that holds the fonts"
-            ));
-        }
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                let path = e.path().unwrap_or(dir).to_path_buf();
-                found.skipped.push((path, format!("cannot read it: {e}")));
-                continue;
-            }
-        };
-        let path = entry.path();
-        if entry.file_type().is_dir() {
-            found.dirs.push(path.to_path_buf());
-            continue;
-        }
-        let is_font = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| ["ttf", "otf", "ttc", "otc"].contains(&e.to_lowercase().as_str()));
-        if is_font && entry.file_type().is_file() {
-            bytes += entry.metadata().map_or(0, |m| m.len());
-            if bytes > MAX_FONT_BYTES {
-                return Err(format!(
-                    "its font files are more than {} MiB together",
-                    MAX_FONT_BYTES >> 20
-                ));
-            }
-            candidates.push(path.to_path_buf());
-        }
-    }
-    let read: Vec<(PathBuf, Result<Vec<Font>, String>)> = candidates
-        .into_par_iter()
-        .map(|path| {
-            let faces = std::fs::read(&path)
-                .map_err(|e| format!("cannot read it: {e}"))
-                .map(|data| Font::iter(Bytes::new(data)).collect::<Vec<_>>());
-            (path, faces)
-        })
-        .collect();
-    for (path, faces) in read {
-        match faces {
-            Ok(faces) if faces.is_empty() => found
-                .skipped
-                .push((path, "it is not a font Typst can read; skipped".into())),
-            Ok(mut faces) => {
-                found.fonts.append(&mut faces);
-                found.files.push(path);
-            }
-            Err(why) => found.skipped.push((path, why)),
-        }
-    }
-    Ok(found)
 }
 
 /// Auto-sized pages grow to a whole multiple of 1/150 in, so that PNGs at
@@ -494,7 +384,7 @@ impl World for SealedWorld<'_> {
     }
 
     fn font(&self, index: usize) -> Option<Font> {
-        self.engine.fonts.get(index).cloned()
+        self.engine.faces.get(index)?.font()
     }
 
     /// Fixed, so `datetime.today()` cannot make two builds differ.

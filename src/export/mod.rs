@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use typst::foundations::{Datetime, Smart};
-use typst::utils::Scalar;
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
-use typst_render::RenderOptions;
 
 use crate::spec::{Output, PdfArchival, PdfVersion};
+
+mod raster;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -109,28 +109,5 @@ pub fn svg(document: &PagedDocument) -> Result<Vec<u8>, ExportError> {
 /// LaTeX and viewers size it right (Typst's own encoder writes none).
 pub fn png(document: &PagedDocument, dpi: u32) -> Result<Vec<u8>, ExportError> {
     let page = document.pages().first().ok_or(ExportError::NoPage)?;
-    let pixmap = typst_render::render(
-        page,
-        &RenderOptions {
-            pixel_per_pt: Scalar::new(f64::from(dpi) / 72.0),
-            render_bleed: false,
-        },
-    );
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    // fdeflate: a quarter of the default level's time for files ~40% larger
-    // (measured on the example: 5 ms / 350 KB against 21 ms / 250 KB at 300 DPI).
-    encoder.set_compression(png::Compression::Fast);
-    let per_metre = (f64::from(dpi) / 0.0254).round() as u32;
-    encoder.set_pixel_dims(Some(png::PixelDimensions {
-        xppu: per_metre,
-        yppu: per_metre,
-        unit: png::Unit::Meter,
-    }));
-    let mut writer = encoder.write_header()?;
-    writer.write_image_data(&pixmap.take_demultiplied())?;
-    writer.finish()?;
-    Ok(out)
+    raster::png(page, dpi)
 }

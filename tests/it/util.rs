@@ -154,9 +154,17 @@ impl Png {
         let decoder =
             png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
         let mut reader = decoder.read_info().unwrap();
-        let mut rgba = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut rgba).unwrap();
-        assert_eq!(info.color_type, png::ColorType::Rgba);
+        let mut data = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut data).unwrap();
+        // memheat writes RGB for an opaque page, RGBA otherwise.
+        let rgba = match info.color_type {
+            png::ColorType::Rgba => data,
+            png::ColorType::Rgb => data
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect(),
+            other => panic!("{}: a {other:?} PNG", path.display()),
+        };
         let pixels_per_metre = reader.info().pixel_dims.map(|d| {
             assert_eq!(d.unit, png::Unit::Meter);
             assert_eq!(d.xppu, d.yppu);

@@ -81,7 +81,7 @@ pub(super) fn png(page: &Page, dpi: u32) -> Result<Vec<u8>, ExportError> {
     };
     let pixels = u64::from(width) * u64::from(height);
     if height < MIN_SPLIT_ROWS || pixels > MAX_SPLIT_PIXELS {
-        rows.write(&draw.rows(0..height), 0..height)?;
+        rows.write(&typst_render::render(page, &draw.options), 0..height)?;
     } else {
         let split = height / 2;
         let (top, bottom) = rayon::join(

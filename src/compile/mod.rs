@@ -35,12 +35,7 @@ pub struct Engine {
 
 impl Default for Engine {
     fn default() -> Self {
-        let faces = fonts::embedded();
-        Engine {
-            library: LazyHash::new(Library::default()),
-            book: LazyHash::new(FontBook::from_infos(faces.iter().map(|f| f.info.clone()))),
-            faces,
-        }
+        Engine::with_faces(LazyHash::new(Library::default()), fonts::embedded())
     }
 }
 
@@ -56,8 +51,12 @@ impl Engine {
     pub fn with_fonts(&self, extra: Vec<Font>) -> Engine {
         let mut faces = self.faces.clone();
         faces.extend(extra.into_iter().map(Face::loaded));
+        Engine::with_faces(self.library.clone(), faces)
+    }
+
+    fn with_faces(library: LazyHash<Library>, faces: Vec<Face>) -> Engine {
         Engine {
-            library: self.library.clone(),
+            library,
             book: LazyHash::new(FontBook::from_infos(faces.iter().map(|f| f.info.clone()))),
             faces,
         }

@@ -58,6 +58,10 @@ pub(super) fn png(page: &Page, dpi: u32) -> Result<Vec<u8>, ExportError> {
     // fdeflate: a quarter of the default level's time for files ~40% larger
     // (measured on the example: 5 ms / 350 KB against 21 ms / 250 KB at 300 DPI).
     encoder.set_compression(png::Compression::Fast);
+    // Paeth on every row rather than the best of five per row: on the
+    // example a millisecond less of the build's last stage for a file 5%
+    // larger (354 KB against 338 KB); Up, the `Fastest` choice, makes it 30% larger.
+    encoder.set_filter(png::Filter::Paeth);
     let per_metre = (f64::from(dpi) / 0.0254).round() as u32;
     encoder.set_pixel_dims(Some(png::PixelDimensions {
         xppu: per_metre,

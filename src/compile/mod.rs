@@ -8,6 +8,7 @@
 //! build's inputs like its traces, and Typst still reads nothing.
 
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use typst::diag::{FileError, FileResult, Severity, SourceDiagnostic, Warned};
 use typst::foundations::{Bytes, Datetime, Dict, Duration, Label, Selector, Value};
@@ -27,7 +28,11 @@ mod fonts;
 
 /// Fonts and the standard library, built once per process.
 pub struct Engine {
-    library: LazyHash<Library>,
+    /// Typst's standard library takes most of a millisecond to build, and
+    /// only a compile needs it: it is built on another core while the spec
+    /// and the traces are read, and the first compile waits for it (or
+    /// builds it, if that core has not got to it yet).
+    library: Arc<OnceLock<LazyHash<Library>>>,
     book: LazyHash<FontBook>,
     /// In the book's order.
     faces: Vec<Face>,
@@ -35,8 +40,17 @@ pub struct Engine {
 
 impl Default for Engine {
     fn default() -> Self {
-        Engine::with_faces(LazyHash::new(Library::default()), fonts::embedded())
+        let library = Arc::new(OnceLock::new());
+        let ahead = Arc::clone(&library);
+        rayon::spawn(move || {
+            standard_library(&ahead);
+        });
+        Engine::with_faces(library, fonts::embedded())
     }
+}
+
+fn standard_library(library: &OnceLock<LazyHash<Library>>) -> &LazyHash<Library> {
+    library.get_or_init(|| LazyHash::new(Library::default()))
 }
 
 impl std::fmt::Debug for Engine {
@@ -51,10 +65,10 @@ impl Engine {
     pub fn with_fonts(&self, extra: Vec<Font>) -> Engine {
         let mut faces = self.faces.clone();
         faces.extend(extra.into_iter().map(Face::loaded));
-        Engine::with_faces(self.library.clone(), faces)
+        Engine::with_faces(Arc::clone(&self.library), faces)
     }
 
-    fn with_faces(library: LazyHash<Library>, faces: Vec<Face>) -> Engine {
+    fn with_faces(library: Arc<OnceLock<LazyHash<Library>>>, faces: Vec<Face>) -> Engine {
         Engine {
             library,
             book: LazyHash::new(FontBook::from_infos(faces.iter().map(|f| f.info.clone()))),
@@ -355,7 +369,7 @@ impl SealedWorld<'_> {
 
 impl World for SealedWorld<'_> {
     fn library(&self) -> &LazyHash<Library> {
-        &self.engine.library
+        standard_library(&self.engine.library)
     }
 
     fn book(&self) -> &LazyHash<FontBook> {

@@ -578,7 +578,7 @@ fn watch_status(
 fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
     let options = args.overrides.options(args.strict);
     let engine = Engine::default();
-    let results: Vec<Result<Vec<crate::data::Warning>, Box<Failed>>> = args
+    let results: Vec<Result<Vec<crate::warning::Warning>, Box<Failed>>> = args
         .specs
         .par_iter()
         .map(|spec| {

@@ -11,9 +11,9 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
 use serde::Serialize;
 
-use crate::data::Warning;
 use crate::paths::shown;
 use crate::spec::{Place, line_col};
+use crate::warning::Warning;
 use crate::{Error, Failed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -19,24 +19,24 @@ pub mod export;
 pub mod table;
 
 mod colormap;
-mod data;
 mod deps;
 mod diag;
 mod init;
+mod input;
 mod numbers;
 pub mod output;
 mod paths;
 mod progress;
 mod spec;
 mod template;
-mod trace;
-mod walk;
+mod warning;
 mod watch;
 
-pub use data::{TraceCache, Warning};
+pub use input::TraceCache;
 pub use progress::{Progress, ProgressSink};
 pub use spec::{Set, Spec};
 pub use template::Template;
+pub use warning::Warning;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -255,9 +255,9 @@ pub fn load(
     let parts = spec.parts();
     let mut sweeps = Vec::with_capacity(parts.len());
     for part in &parts {
-        let mut sweep = data::Sweep::default();
+        let mut sweep = input::Sweep::default();
         let loaded = timings.time("load", || {
-            data::load(
+            input::load(
                 part,
                 &sources,
                 options.traces.as_deref(),
@@ -745,7 +745,7 @@ fn read_text(path: &Path) -> std::io::Result<String> {
 fn check_has_data(
     table: &Table,
     parts: &[spec::Part],
-    sweeps: &[data::Sweep],
+    sweeps: &[input::Sweep],
     spec_path: &Path,
 ) -> Result<(), Error> {
     for ((grid, part), sweep) in table.grids().iter().zip(parts).zip(sweeps) {

@@ -22,11 +22,12 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::colormap::{self, ColorMap, Scale};
-use crate::data::{LogEntry, Run, RunValues, Status, Sweep, Warning};
+use crate::input::{LogEntry, Run, RunValues, Status, Sweep};
 use crate::spec::{
     Axes, CellForm, Color, ColorMapSpec, Comparison, Key, KeyError, MAX_AXIS_VALUES, MAX_CELLS,
     MAX_TEXT, Mark, Part, RATIO, Spec, StateStyle, Threshold, X_DEFAULTS, Y_DEFAULTS, canonical,
 };
+use crate::warning::Warning;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Table {
@@ -1198,7 +1199,7 @@ fn text_error(i: usize, e: &minijinja::Error, fields: Option<Vec<String>>) -> Ke
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{RunValues, Unusable};
+    use crate::input::{RunValues, Unusable};
     use crate::spec;
 
     fn spec(extra: &str) -> Spec {

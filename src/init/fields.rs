@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::input::trace::{Rank, RankValue};
 use crate::spec::Unit;
-use crate::trace::{Rank, RankValue};
 
 /// The numeric fields of the rank a trace's figure would read, per rank.
 pub(super) type Numbers = BTreeMap<String, BTreeMap<String, f64>>;
@@ -20,7 +20,7 @@ pub(super) fn numbers(ranks: &[Rank]) -> Option<Numbers> {
         let RankValue::Object(fields) = &rank.value else {
             continue;
         };
-        let numbers = crate::data::numbers(fields);
+        let numbers = crate::input::trace::values::numbers(fields);
         if !numbers.is_empty() {
             // The last of a repeated rank wins, as in `memheat build`.
             all.insert(rank.key.clone(), numbers);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use regex::Regex;
 
-use crate::data::Status;
+use crate::input::Status;
 
 /// How much of a log is looked at: enough lines to judge, however long
 /// the log (the build reads it all).

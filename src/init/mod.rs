@@ -19,10 +19,10 @@ mod render;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
-use crate::data::Warning;
+use crate::input::walk::WalkError;
 use crate::paths::shown;
 use crate::spec::{Unit, canonical};
-use crate::walk::WalkError;
+use crate::warning::Warning;
 
 /// Traces read to learn the JSON fields: a few, spread over the sweep,
 /// so init costs a fraction of a build.
@@ -203,7 +203,7 @@ fn list(dir: &Path, ext: &str, warnings: &mut Vec<Warning>) -> Result<Vec<PathBu
     let root = root.trim_end_matches('/');
     let root = if root.is_empty() { "/" } else { root };
     let pattern = format!("{}/**/*.{ext}", glob::Pattern::escape(root));
-    let listing = crate::walk::expand(&pattern).map_err(|e| InitError::Dir {
+    let listing = crate::input::walk::expand(&pattern).map_err(|e| InitError::Dir {
         dir: dir.to_path_buf(),
         why: match e {
             WalkError::TooMany { what, limit } => format!("it holds more than {limit} {what}"),
@@ -281,7 +281,7 @@ fn find_traces(
 
 /// A trace's numbers, read as `memheat build` reads them.
 fn read_numbers(path: &Path, warnings: &mut Vec<Warning>) -> Option<fields::Numbers> {
-    let ranks = crate::data::read_ranks(path)
+    let ranks = crate::input::trace::values::read_ranks(path)
         .map_err(|u| warnings.push(Warning::new(path, format!("{}; skipped", u.warning))))
         .ok()?;
     fields::numbers(&ranks)

@@ -22,6 +22,7 @@
 use std::fmt;
 
 mod stream;
+pub(crate) mod values;
 
 pub use stream::{ReadError, read};
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use glob::{MatchOptions, Pattern};
 
-use crate::data::Warning;
+use crate::warning::Warning;
 
 /// Directory entries one glob may list.
 pub const MAX_ENTRIES: usize = 200_000;

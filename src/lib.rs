@@ -259,6 +259,7 @@ pub fn load(
         let loaded = timings.time("load", || {
             input::load(
                 part,
+                &spec.units,
                 &sources,
                 options.traces.as_deref(),
                 report,

@@ -5,13 +5,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::trace::values::{Ranks, read_ranks};
+use super::read::{Parsed, parse};
+use crate::spec::InputFormat;
 
-/// Traces read by earlier builds in this process (`watch`, several specs
-/// over the same data). A file is read again when its size, modification
+type Entries = HashMap<(PathBuf, InputFormat), (Stamp, Arc<Parsed>)>;
+
+/// Input files parsed by earlier builds in this process (`watch`, several
+/// specs over the same data), by path and the format they were read in. A file is read again when its size, modification
 /// time or (on Unix) inode or change time differ from when it was read.
 #[derive(Debug, Default)]
-pub struct TraceCache(Mutex<HashMap<PathBuf, (Stamp, Arc<Ranks>)>>);
+pub struct TraceCache(Mutex<Entries>);
 
 /// What tells a file changed without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,32 +40,32 @@ impl Stamp {
 }
 
 impl TraceCache {
-    pub(crate) fn ranks(&self, path: &Path) -> Arc<Ranks> {
+    pub(crate) fn parsed(&self, path: &Path, format: InputFormat) -> Arc<Parsed> {
         // Stat before reading: a change during the read leaves an older
         // stamp, so the next build reads the file again.
         let Some(stamp) = Stamp::of(path) else {
-            return Arc::new(read_ranks(path));
+            return Arc::new(parse(path, format));
         };
-        let cached = self.lock().get(path).cloned();
-        if let Some((seen, ranks)) = cached
+        let key = (path.to_path_buf(), format);
+        let cached = self.lock().get(&key).cloned();
+        if let Some((seen, parsed)) = cached
             && seen == stamp
         {
-            return ranks;
+            return parsed;
         }
-        let ranks = Arc::new(read_ranks(path));
-        self.lock()
-            .insert(path.to_path_buf(), (stamp, Arc::clone(&ranks)));
-        ranks
+        let parsed = Arc::new(parse(path, format));
+        self.lock().insert(key, (stamp, Arc::clone(&parsed)));
+        parsed
     }
 
     /// Forgets every file but `keep`, so a long watch does not accumulate
     /// traces that are gone.
     pub fn retain(&self, keep: &[PathBuf]) {
         let keep: std::collections::HashSet<&PathBuf> = keep.iter().collect();
-        self.lock().retain(|path, _| keep.contains(path));
+        self.lock().retain(|(path, _), _| keep.contains(path));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (Stamp, Arc<Ranks>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding the lock cannot leave a half-inserted entry.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -76,15 +79,16 @@ mod tests {
     fn the_cache_reads_a_trace_again_only_when_it_changed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.json");
-        let peak = |cache: &TraceCache| match &*cache.ranks(&path) {
-            Ok(ranks) => format!("{:?}", ranks[0].value),
-            Err(u) => u.warning.clone(),
+        let peak = |cache: &TraceCache| match &*cache.parsed(&path, InputFormat::Auto) {
+            Parsed::Trace(Ok(ranks)) => format!("{:?}", ranks[0].value),
+            Parsed::Trace(Err(u)) => u.warning.clone(),
+            other => format!("{other:?}"),
         };
         std::fs::write(&path, r#"{"0": {"peak_allocated_MB": 1}}"#).unwrap();
         let cache = TraceCache::default();
-        let first = cache.ranks(&path);
+        let first = cache.parsed(&path, InputFormat::Auto);
         assert!(
-            Arc::ptr_eq(&first, &cache.ranks(&path)),
+            Arc::ptr_eq(&first, &cache.parsed(&path, InputFormat::Auto)),
             "unchanged: not read again"
         );
         // Same length, new content: the inode and change time tell.

@@ -6,9 +6,13 @@
 //! matches nothing, a missing log) is an error.
 
 mod cache;
+mod detect;
 mod lines;
+mod path_fields;
+mod read;
 mod status;
 pub(crate) mod trace;
+mod training_log;
 pub(crate) mod walk;
 
 use std::collections::BTreeMap;
@@ -18,20 +22,20 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 pub use cache::TraceCache;
+use read::{FileRuns, parse, runs};
 use status::load_logs;
 pub use status::{LogEntry, Status};
-use trace::values::{read_ranks, read_values};
 
 use crate::progress::Report;
-use crate::spec::{BaseDir, Inputs, Key, KeyError, Part, Sources, X_DEFAULTS, Y_DEFAULTS};
+use crate::spec::{BaseDir, Key, KeyError, Part, Sources, Units, X_DEFAULTS, Y_DEFAULTS};
 use crate::warning::Warning;
 use walk::WalkError;
 
-/// One trace file whose name matched the filename pattern.
+/// One run of the sweep: a trace, a training log, a table's row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
     pub path: PathBuf,
-    /// The filename pattern's named captures.
+    /// Its config: the fields of its path, and those the file states.
     pub captures: BTreeMap<String, String>,
     /// What the file holds, or why nothing usable could be read from it.
     pub content: Result<RunValues, Unusable>,
@@ -64,6 +68,16 @@ pub struct Sweep {
     /// Every directory a glob listed, sorted: a file added to or removed
     /// from one changes its mtime, which is how make notices a new trace.
     pub dirs: Vec<PathBuf>,
+    /// Some input says how runs ended (a status log, a training log, a
+    /// status column): without one, a run that died of OOM left no trace
+    /// and no cell says so.
+    pub records_outcomes: bool,
+}
+
+/// A file a glob matched, and its path below the glob's fixed directories.
+struct Found {
+    path: PathBuf,
+    below: String,
 }
 
 /// Resolves the globs of one part of the spec (its `inputs`, or a
@@ -72,12 +86,13 @@ pub struct Sweep {
 /// part's; on an error, `sweep` holds what was read before it.
 pub fn load(
     part: &Part,
+    units: &Units,
     sources: &Sources,
     cache: Option<&TraceCache>,
     report: Report<'_>,
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
-    let result = load_into(part, sources, cache, report, sweep);
+    let result = load_into(part, units, sources, cache, report, sweep);
     sweep.inputs.sort();
     sweep.inputs.dedup();
     sweep.dirs.sort();
@@ -87,40 +102,73 @@ pub fn load(
 
 fn load_into(
     part: &Part,
+    units: &Units,
     sources: &Sources,
     cache: Option<&TraceCache>,
     report: Report<'_>,
     sweep: &mut Sweep,
 ) -> Result<(), KeyError> {
-    let trace_paths = expand_globs(
-        &part.inputs.traces.0,
+    let inputs = part.inputs;
+    let axes = (
+        part.axes.x.field(&X_DEFAULTS),
+        part.axes.y.field(&Y_DEFAULTS),
+    );
+    let found = expand_globs(
+        &inputs.traces.0,
         sources,
         &part.keys(&[Key::Field("inputs"), Key::Field("traces")]),
         sweep,
     )?;
-    report.stage("reading traces", trace_paths.len() as u64);
-    let results: Vec<(Option<Run>, Vec<Warning>)> = trace_paths
+    report.stage("reading inputs", found.len() as u64);
+    let results: Vec<FileRuns> = found
         .par_iter()
-        .map(|path| {
-            let run = read_run(path, part.inputs, cache);
+        .map(|file| {
+            let parsed = match cache {
+                Some(cache) => cache.parsed(&file.path, inputs.format),
+                None => Arc::new(parse(&file.path, inputs.format)),
+            };
+            let runs = runs(&parsed, &file.path, &file.below, inputs, units, axes);
             report.step();
-            run
+            runs
         })
         .collect();
-    for (run, warnings) in results {
-        sweep.runs.extend(run);
-        sweep.warnings.extend(warnings);
+    for file in results {
+        sweep.runs.extend(file.runs);
+        sweep.log.extend(file.entries);
+        sweep.warnings.extend(file.warnings);
+        sweep.records_outcomes |= file.records_outcomes;
     }
-    sweep.matched_traces = trace_paths.len();
-    sweep.inputs.extend(trace_paths);
-    if let Some(logs) = &part.inputs.logs {
-        let axes = (
-            part.axes.x.field(&X_DEFAULTS),
-            part.axes.y.field(&Y_DEFAULTS),
-        );
-        load_logs(logs, part, sources, axes, sweep)?;
+    sweep.matched_traces = found.len();
+    sweep.inputs.extend(found.into_iter().map(|f| f.path));
+    check_newest_by(part, &sweep.runs)?;
+    if let Some(logs) = &inputs.logs {
+        load_logs(logs, part, inputs, sources, axes, sweep)?;
+        sweep.records_outcomes = true;
     }
     Ok(())
+}
+
+/// A `newest-by` field the user named must be a field of some run, or
+/// re-runs would be told apart by file name without a word. (With an
+/// `inputs.filename`, the spec check already asked it of the pattern.)
+fn check_newest_by(part: &Part, runs: &[Run]) -> Result<(), KeyError> {
+    let field = &part.inputs.newest_by;
+    if field == "ts" || runs.is_empty() || runs.iter().any(|r| r.captures.contains_key(field)) {
+        return Ok(());
+    }
+    let names: std::collections::BTreeSet<&str> = runs
+        .iter()
+        .flat_map(|r| r.captures.keys().map(String::as_str))
+        .collect();
+    let names: Vec<&str> = names.into_iter().collect();
+    Err(KeyError::new(
+        &part.keys(&[Key::Field("inputs"), Key::Field("newest-by")]),
+        format!("`{field}` is a field of no run: not in any path, nor in any file"),
+        Some(match crate::spec::closest(field, &names) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("the fields are: {}", names.join(", ")),
+        }),
+    ))
 }
 
 /// Each glob must match at least one file: an empty match is almost always
@@ -130,7 +178,7 @@ fn expand_globs(
     sources: &Sources,
     keys: &[Key<'static>],
     sweep: &mut Sweep,
-) -> Result<Vec<PathBuf>, KeyError> {
+) -> Result<Vec<Found>, KeyError> {
     let BaseDir {
         dir: base,
         described,
@@ -164,7 +212,17 @@ fn expand_globs(
             ),
         })?;
         let matched = listing.files.len();
-        files.extend(listing.files);
+        let root = walk::literal_dir(&full);
+        files.extend(listing.files.into_iter().map(|path| {
+            let below = match &root {
+                Some(root) => path.strip_prefix(root).unwrap_or(&path),
+                None => Path::new(path.file_name().unwrap_or(path.as_os_str())),
+            };
+            let below = below
+                .to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "/");
+            Found { path, below }
+        }));
         warnings.extend(listing.warnings);
         sweep.dirs.extend(listing.dirs);
         if matched == 0 {
@@ -183,56 +241,7 @@ fn expand_globs(
             ));
         }
     }
-    files.sort();
-    files.dedup();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path);
     Ok(files)
-}
-
-/// Reads one trace file. `None` when its name does not match the pattern.
-fn read_run(
-    path: &Path,
-    inputs: &Inputs,
-    cache: Option<&TraceCache>,
-) -> (Option<Run>, Vec<Warning>) {
-    let mut warnings = Vec::new();
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        warnings.push(Warning::new(path, "file name is not valid UTF-8; skipped"));
-        return (None, warnings);
-    };
-    let pattern = &inputs.filename.0;
-    let captures = match pattern.captures(name) {
-        Some(c) if c.get(0).is_some_and(|m| m.range() == (0..name.len())) => c,
-        _ => {
-            warnings.push(Warning::new(
-                path,
-                "file name does not match `inputs.filename`; skipped",
-            ));
-            return (None, warnings);
-        }
-    };
-    let captures: BTreeMap<String, String> = pattern
-        .capture_names()
-        .flatten()
-        .filter_map(|n| Some((n.to_string(), captures.name(n)?.as_str().to_string())))
-        .collect();
-    let ranks = match cache {
-        Some(cache) => cache.ranks(path),
-        None => Arc::new(read_ranks(path)),
-    };
-    let content = match &*ranks {
-        Ok(ranks) => read_values(ranks, path, inputs, &mut warnings),
-        Err(unreadable) => {
-            warnings.push(Warning::new(
-                path,
-                format!("{}; the cell shows no data", unreadable.warning),
-            ));
-            Err(Unusable(unreadable.reason.clone()))
-        }
-    };
-    let run = Run {
-        path: path.to_path_buf(),
-        captures,
-        content,
-    };
-    (Some(run), warnings)
 }

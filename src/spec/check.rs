@@ -1,8 +1,8 @@
 //! Rules that need more than one key at a time.
 
 use super::{
-    ColorMapSpec, DPI_RANGE, Key, KeyError, Length, Part, Spec, TICK_SCALE, Width, X_DEFAULTS,
-    Y_DEFAULTS, canonical,
+    ColorMapSpec, DPI_RANGE, InputFormat, Key, KeyError, Length, Part, Pattern, Spec, TICK_SCALE,
+    Width, X_DEFAULTS, Y_DEFAULTS, canonical,
 };
 
 /// Longest title, label or cell-text template, in characters: a figure
@@ -358,6 +358,78 @@ impl Spec {
     }
 }
 
+/// Patterns the user wrote must capture what the figure needs: the axis
+/// fields (unless the files hold their config: training logs, tables), a
+/// `newest-by` they named, and the outcome of a `status` log's line.
+fn check_patterns(part: &Part, axes: [&str; 2]) -> Vec<KeyError> {
+    use Key::Field as F;
+    let inputs = part.inputs;
+    let mut errors = Vec::new();
+    let need = |errors: &mut Vec<KeyError>,
+                keys: Vec<Key<'static>>,
+                pattern: &Pattern,
+                field: &str,
+                hint: &str| {
+        if !pattern.has_capture(field) {
+            errors.push(KeyError::new(
+                &keys,
+                format!("pattern has no capture named `{field}`, which {hint}"),
+                Some(format!("add a named group such as `(?P<{field}>\\d+)`")),
+            ));
+        }
+    };
+    let config_inside = matches!(
+        inputs.format,
+        InputFormat::TrainingLog | InputFormat::Csv | InputFormat::Jsonl
+    );
+    if let Some(filename) = &inputs.filename
+        && !config_inside
+    {
+        for field in axes {
+            need(
+                &mut errors,
+                vec![F("inputs"), F("filename")],
+                filename,
+                field,
+                "an axis needs",
+            );
+        }
+        // The default `ts` may well be missing from a custom pattern; a
+        // name the user chose must be there, or re-runs would be told
+        // apart by file name without a word.
+        let newest_by = &inputs.newest_by;
+        if newest_by != "ts" && !filename.has_capture(newest_by) {
+            let names: Vec<&str> = filename.0.capture_names().flatten().collect();
+            errors.push(KeyError::new(
+                &[F("inputs"), F("newest-by")],
+                format!("`{newest_by}` is not a named capture of `inputs.filename`"),
+                Some(match super::closest(newest_by, &names) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("the captures are: {}", names.join(", ")),
+                }),
+            ));
+        }
+    }
+    if let Some(logs) = &inputs.logs
+        && let Some(line) = &logs.line
+    {
+        let keys = || vec![F("inputs"), F("logs"), F("line")];
+        for field in axes {
+            need(&mut errors, keys(), line, field, "an axis needs");
+        }
+        if !logs.status.0.is_empty() {
+            need(
+                &mut errors,
+                keys(),
+                line,
+                "status",
+                "a `status` log needs to tell success from failure",
+            );
+        }
+    }
+    errors
+}
+
 /// The rules for one sweep's `inputs` and `axes`, with key paths relative
 /// to the part ([`Part::error`] puts them under its panel).
 fn check_part(part: &Part) -> Vec<KeyError> {
@@ -372,36 +444,7 @@ fn check_part(part: &Part) -> Vec<KeyError> {
             Some("give x and y different fields, e.g. x: pp, y: tp".into()),
         ));
     }
-    let mut patterns = vec![(vec![F("inputs"), F("filename")], &part.inputs.filename)];
-    if let Some(logs) = &part.inputs.logs {
-        patterns.push((vec![F("inputs"), F("logs"), F("line")], &logs.line));
-    }
-    for (keys, pattern) in patterns {
-        for field in [x, y] {
-            if !pattern.has_capture(field) {
-                errors.push(KeyError::new(
-                    &keys,
-                    format!("pattern has no capture named `{field}`, which an axis needs"),
-                    Some(format!("add a named group such as `(?P<{field}>\\d+)`")),
-                ));
-            }
-        }
-    }
-    // The default `ts` may well be missing from a custom pattern; a name
-    // the user chose must be there, or re-runs would be told apart by
-    // file name without a word.
-    let newest_by = &part.inputs.newest_by;
-    if newest_by != "ts" && !part.inputs.filename.has_capture(newest_by) {
-        let names: Vec<&str> = part.inputs.filename.0.capture_names().flatten().collect();
-        errors.push(KeyError::new(
-            &[F("inputs"), F("newest-by")],
-            format!("`{newest_by}` is not a named capture of `inputs.filename`"),
-            Some(match super::closest(newest_by, &names) {
-                Some(best) => format!("did you mean `{best}`?"),
-                None => format!("the captures are: {}", names.join(", ")),
-            }),
-        ));
-    }
+    errors.extend(check_patterns(part, [x, y]));
     if part.inputs.traces.0.is_empty() {
         errors.push(KeyError::new(
             &[F("inputs"), F("traces")],
@@ -410,13 +453,14 @@ fn check_part(part: &Part) -> Vec<KeyError> {
         ));
     }
     if let Some(logs) = &part.inputs.logs
-        && logs.success.0.is_empty()
-        && logs.failure.0.is_empty()
+        && [&logs.success, &logs.failure, &logs.status]
+            .iter()
+            .all(|globs| globs.0.is_empty())
     {
         errors.push(KeyError::new(
             &[F("inputs"), F("logs")],
-            "`logs` lists neither a success nor a failure log",
-            Some("add `success:` and/or `failure:` globs, or remove `logs`".into()),
+            "`logs` lists no success, failure or status log",
+            Some("add `success:`, `failure:` or `status:` globs, or remove `logs`".into()),
         ));
     }
     for (axis, spec) in [("x", &part.axes.x), ("y", &part.axes.y)] {

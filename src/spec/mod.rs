@@ -139,11 +139,7 @@ mod tests {
 
     #[test]
     fn default_patterns_read_the_tracer_names() {
-        let spec = parse_ok("inputs:\n  traces: x\n");
-        let caps = spec
-            .inputs
-            .unwrap()
-            .filename
+        let caps = tracer_filename()
             .0
             .captures("memory_trace_rank0_wd8192_tp2_pp64_dp64_exp1_expNumNone_l96_mbs1_nmbs384_gbs24576_ts60530.json")
             .unwrap();
@@ -196,7 +192,7 @@ mod tests {
         let e = parse_err("inputs:\n  traces: x\n  ranks: '0'\n");
         assert_eq!(
             e.to_string(),
-            "t.yaml:3:3: inputs: unknown field `ranks`, expected one of `traces`, `filename`, `rank`, `actual`, `theory`, `newest-by`, `logs`"
+            "t.yaml:3:3: inputs: unknown field `ranks`, expected one of `traces`, `format`, `filename`, `rank`, `actual`, `theory`, `newest-by`, `status`, `outcomes`, `logs`"
         );
         assert_eq!(e.hint.as_deref(), Some("did you mean `rank`?"));
     }

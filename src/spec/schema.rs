@@ -141,28 +141,144 @@ impl Spec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Inputs {
-    /// Globs for trace files, relative to the spec's directory.
+    /// Globs for input files of any format, relative to the spec's directory.
     #[serde(deserialize_with = "not_null")]
     pub traces: OneOrMany,
-    /// Must match the whole file name; named captures become run fields.
-    #[serde(default = "default_filename")]
+    /// How to read the files; by default each file's content says.
+    #[serde(default)]
     #[serde(deserialize_with = "not_null")]
-    pub filename: Pattern,
+    pub format: InputFormat,
+    /// Must match the whole path below the glob's fixed directories, or a
+    /// trailing part of it from a `/`; named captures become run fields.
+    /// Absent: the tracer's file names, else `key<number>` / `key=value`
+    /// tokens of the path (see `input::path_fields`).
+    #[serde(default, deserialize_with = "present")]
+    pub filename: Option<Pattern>,
     #[serde(default = "default_rank")]
     #[serde(deserialize_with = "not_null")]
     pub rank: String,
-    #[serde(default = "default_actual")]
-    #[serde(deserialize_with = "not_null")]
-    pub actual: String,
-    #[serde(default = "default_theory")]
-    #[serde(deserialize_with = "not_null")]
-    pub theory: String,
+    /// The field, metric or column of the actual value; absent: the
+    /// format's own (`peak_allocated_MB` in traces, `max_allocated` in
+    /// training logs).
+    #[serde(default, deserialize_with = "present")]
+    pub actual: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub theory: Option<String>,
     /// Field that orders re-runs of one config: the largest number wins.
     #[serde(default = "default_newest_by")]
     #[serde(deserialize_with = "not_null")]
     pub newest_by: String,
+    /// The column or field of a table that holds each run's outcome;
+    /// absent: a column named `status`, `state`, `outcome` or `result`.
+    #[serde(default, deserialize_with = "present")]
+    pub status: Option<String>,
+    /// Which status words mean success and which failure, for status logs
+    /// and status columns; absent: the common words (`OK`, `OOM`, ...).
+    #[serde(default)]
+    #[serde(deserialize_with = "not_null")]
+    pub outcomes: Outcomes,
     #[serde(default)]
     pub logs: Option<Logs>,
+}
+
+/// How an input file is read; `auto` tells by content, file by file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputFormat {
+    #[default]
+    Auto,
+    TraceJson,
+    TrainingLog,
+    Csv,
+    Jsonl,
+    NvidiaSmi,
+    TorchSnapshot,
+}
+
+impl InputFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            InputFormat::Auto => "auto",
+            InputFormat::TraceJson => "trace-json",
+            InputFormat::TrainingLog => "training-log",
+            InputFormat::Csv => "csv",
+            InputFormat::Jsonl => "jsonl",
+            InputFormat::NvidiaSmi => "nvidia-smi",
+            InputFormat::TorchSnapshot => "torch-snapshot",
+        }
+    }
+}
+
+/// Status words, compared without case and surrounding space.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Outcomes {
+    #[serde(default = "default_success_words")]
+    #[serde(deserialize_with = "not_null")]
+    pub success: Vec<String>,
+    #[serde(default = "default_failure_words")]
+    #[serde(deserialize_with = "not_null")]
+    pub failure: Vec<String>,
+}
+
+impl Default for Outcomes {
+    fn default() -> Self {
+        Outcomes {
+            success: default_success_words(),
+            failure: default_failure_words(),
+        }
+    }
+}
+
+impl Outcomes {
+    /// The outcome a status word names, if any.
+    pub fn of(&self, word: &str) -> Option<crate::input::Status> {
+        let word = word.trim();
+        let is = |words: &[String]| words.iter().any(|w| w.trim().eq_ignore_ascii_case(word));
+        if is(&self.failure) {
+            Some(crate::input::Status::Failure)
+        } else if is(&self.success) {
+            Some(crate::input::Status::Success)
+        } else {
+            None
+        }
+    }
+}
+
+fn default_success_words() -> Vec<String> {
+    [
+        "ok",
+        "success",
+        "succeeded",
+        "successful",
+        "completed",
+        "complete",
+        "finished",
+        "done",
+        "pass",
+        "passed",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn default_failure_words() -> Vec<String> {
+    [
+        "oom",
+        "failed",
+        "fail",
+        "failure",
+        "cancelled",
+        "canceled",
+        "crashed",
+        "killed",
+        "error",
+        "timeout",
+        "out_of_memory",
+        "out of memory",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,10 +290,15 @@ pub struct Logs {
     #[serde(default)]
     #[serde(deserialize_with = "not_null")]
     pub failure: OneOrMany,
-    /// A config line; named captures must include the axis fields.
-    #[serde(default = "default_log_line")]
+    /// Logs with both outcomes, one config line each.
+    #[serde(default)]
     #[serde(deserialize_with = "not_null")]
-    pub line: Pattern,
+    pub status: OneOrMany,
+    /// A config line; named captures must include the axis fields (and
+    /// `status`, for `status` logs). Absent: `Config N: TP=…, PP=…` lines
+    /// for `success`/`failure` logs, `key=value` tokens for `status` logs.
+    #[serde(default, deserialize_with = "present")]
+    pub line: Option<Pattern>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -563,25 +684,25 @@ fn default_thresholds() -> Vec<Threshold> {
         label: None,
     }]
 }
-fn default_filename() -> Pattern {
+/// The memory tracer's file names, read when `inputs.filename` is absent.
+pub(crate) fn tracer_filename() -> Pattern {
     Pattern::try_from(
         r"memory_trace_rank(?P<rank>\d+)_wd(?P<wd>\d+)_tp(?P<tp>\d+)_pp(?P<pp>\d+)_dp(?P<dp>\d+)_.*?_l(?P<layers>\d+)_mbs(?P<mbs>\d+)_nmbs(?P<nmbs>\d+)_gbs(?P<gbs>\d+)_ts(?P<ts>\d+)\.json"
             .to_string(),
     )
     .expect("the default filename pattern is valid")
 }
+/// The sweep script's `Config N: TP=…, PP=…` lines, read when
+/// `inputs.logs.line` is absent for success and failure logs. Spaces
+/// around `=` are a harmless variant, not another format.
 pub(crate) fn default_log_line() -> Pattern {
-    Pattern::try_from(r"^Config\s+(?P<seq>\d+):\s*TP=(?P<tp>\d+),\s*PP=(?P<pp>\d+)".to_string())
-        .expect("the default log pattern is valid")
+    Pattern::try_from(
+        r"^Config\s+(?P<seq>\d+):\s*TP\s*=\s*(?P<tp>\d+),\s*PP\s*=\s*(?P<pp>\d+)".to_string(),
+    )
+    .expect("the default log pattern is valid")
 }
 fn default_rank() -> String {
     "0".into()
-}
-fn default_actual() -> String {
-    "peak_allocated_MB".into()
-}
-fn default_theory() -> String {
-    "theoretical_memory_MB".into()
 }
 fn default_newest_by() -> String {
     "ts".into()

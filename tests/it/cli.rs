@@ -126,7 +126,7 @@ fn the_progress_bar_is_drawn_on_a_terminal_and_never_into_a_pipe() {
         dir.path(),
         &["build", spec, "-o", "fig", "--progress", "always"],
     );
-    for stage in ["reading traces", "compiling", "rendering"] {
+    for stage in ["reading inputs", "compiling", "rendering"] {
         assert!(
             on_terminal.contains(&format!("485B.yaml: {stage}")),
             "{stage} missing from {on_terminal:?}"

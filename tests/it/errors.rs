@@ -133,7 +133,7 @@ fn yaml_syntax_error() {
 fn unknown_key_suggests_the_closest() {
     assert_eq!(
         spec_error("inputs:\n  traces: traces/*.json\n  ranks: \"0\"\n"),
-        "error: inputs: unknown field `ranks`, expected one of `traces`, `filename`, `rank`, `actual`, `theory`, `newest-by`, `logs`
+        "error: inputs: unknown field `ranks`, expected one of `traces`, `format`, `filename`, `rank`, `actual`, `theory`, `newest-by`, `status`, `outcomes`, `logs`
   ┌─ spec.yaml:3:3
   │
 3 │   ranks: \"0\"
@@ -913,7 +913,7 @@ fn r8_mixed_axis_values_warn_and_newest_by_must_be_a_capture() {
     );
     spec_error_starting(
         "inputs:\n  traces: traces/*.json\n  newest-by: tss\n",
-        "error: `tss` is not a named capture of `inputs.filename`\n  ┌─ spec.yaml:3:14\n",
+        "error: `tss` is a field of no run: not in any path, nor in any file\n  ┌─ spec.yaml:3:14\n",
     );
 }
 

@@ -17,6 +17,10 @@ pub(crate) struct Unreadable {
     pub(crate) reason: String,
 }
 
+/// The tracer's own names for the actual and theoretical peaks.
+pub(crate) const TRACE_ACTUAL: &str = "peak_allocated_MB";
+pub(crate) const TRACE_THEORY: &str = "theoretical_memory_MB";
+
 pub(crate) type Ranks = Result<Vec<Rank>, Unreadable>;
 
 pub(crate) fn read_ranks(path: &Path) -> Ranks {
@@ -26,7 +30,7 @@ pub(crate) fn read_ranks(path: &Path) -> Ranks {
         .map_err(unreadable)
 }
 
-fn unreadable(e: super::ReadError) -> Unreadable {
+pub(crate) fn unreadable(e: super::ReadError) -> Unreadable {
     match e {
         super::ReadError::Io(e) => {
             let why = format!("cannot be read ({e})");
@@ -117,11 +121,12 @@ pub(crate) fn read_values(
         warn(format!("{role} field `{name}` {problem}; {then}"));
         None
     };
-    let Some(actual) = field(&inputs.actual, "actual", "the cell shows no data") else {
+    let actual_name = inputs.actual.as_deref().unwrap_or(TRACE_ACTUAL);
+    let Some(actual) = field(actual_name, "actual", "the cell shows no data") else {
         return Err(Unusable("no actual value".into()));
     };
     let theory = field(
-        &inputs.theory,
+        inputs.theory.as_deref().unwrap_or(TRACE_THEORY),
         "theoretical",
         "theory shows n/a and marks no threshold",
     );

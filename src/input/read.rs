@@ -1,0 +1,247 @@
+//! One input file, of any format, to the runs it records.
+//!
+//! Reading is split in two so that a watch can keep the costly half: the
+//! file is parsed without the spec ([`parse`], cached by path), then the
+//! spec's fields, units and outcomes pick the runs out of it ([`runs`]).
+//! A file that is one run (a trace, a training log, a snapshot) gives one
+//! [`Run`]; a table gives one per row. Where the file itself records how the
+//! run ended (an out-of-memory error in a log, a status column), that is a
+//! [`LogEntry`] too, so the table's rules treat it like a status log's line.
+
+use std::collections::BTreeMap;
+use std::io::{Read as _, Seek as _};
+use std::path::Path;
+
+use super::detect::{HEAD, detect};
+use super::lines::for_each_line;
+use super::trace::values::{Ranks, read_values, unreadable};
+use super::training_log::{Scanner, Theory, TrainingLog};
+use super::{LogEntry, Run, RunValues, Status, Unusable, path_fields};
+use crate::spec::{InputFormat, Inputs, Units};
+use crate::warning::Warning;
+
+/// A file as parsed, before the spec picks values out of it.
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    Trace(Ranks),
+    Log(TrainingLog),
+    /// The file cannot be read: its config still gets a cell, with no data.
+    Unreadable(String),
+    /// The file is in no format memheat reads: why.
+    Nothing(String),
+}
+
+/// Parses the file at `path` in `format` (`Auto`: by its content).
+pub(crate) fn parse(path: &Path, format: InputFormat) -> Parsed {
+    match parse_file(path, format) {
+        Ok(parsed) => parsed,
+        Err(e) => Parsed::Unreadable(format!("cannot be read ({e})")),
+    }
+}
+
+fn parse_file(path: &Path, format: InputFormat) -> std::io::Result<Parsed> {
+    let mut file = std::fs::File::open(path)?;
+    let format = match format {
+        InputFormat::Auto => {
+            let mut head = Vec::with_capacity(HEAD);
+            (&mut file).take(HEAD as u64).read_to_end(&mut head)?;
+            file.rewind()?;
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            match detect(&name, &head) {
+                Ok(format) => format,
+                Err(why) => {
+                    return Ok(Parsed::Nothing(format!(
+                        "{why}; it matches no input format"
+                    )));
+                }
+            }
+        }
+        format => format,
+    };
+    Ok(match format {
+        InputFormat::TraceJson | InputFormat::Auto => {
+            Parsed::Trace(super::trace::read(&mut file).map_err(unreadable))
+        }
+        InputFormat::TrainingLog => {
+            let mut scanner = Scanner::new();
+            let mut number = 0;
+            for_each_line(file, |line| {
+                number += 1;
+                if let Some(line) = line {
+                    scanner.line(number, line);
+                }
+            })?;
+            Parsed::Log(scanner.finish())
+        }
+        other => Parsed::Nothing(format!("is {}, which this build cannot read", other.name())),
+    })
+}
+
+/// What one file gives the sweep.
+#[derive(Debug, Default)]
+pub(crate) struct FileRuns {
+    pub(crate) runs: Vec<Run>,
+    pub(crate) entries: Vec<LogEntry>,
+    pub(crate) warnings: Vec<Warning>,
+    /// The file records outcomes, so a run it does not call failed ran.
+    pub(crate) records_outcomes: bool,
+}
+
+/// The runs in `parsed`, the file at `path` whose path below its glob's
+/// fixed directories is `below`.
+pub(crate) fn runs(
+    parsed: &Parsed,
+    path: &Path,
+    below: &str,
+    inputs: &Inputs,
+    units: &Units,
+    axes: (&str, &str),
+) -> FileRuns {
+    let mut out = FileRuns::default();
+    let warn = |out: &mut FileRuns, message: String| out.warnings.push(Warning::new(path, message));
+    // Only logs and tables state their config; a file of any other
+    // format needs it from its path.
+    let config_inside = matches!(parsed, Parsed::Log(_));
+    let captures = path_fields::fields(inputs.filename.as_ref(), below).filter(|f| {
+        inputs.filename.is_some()
+            || config_inside
+            || f.contains_key(axes.0) && f.contains_key(axes.1)
+    });
+    let Some(captures) = captures else {
+        warn(
+            &mut out,
+            "file name does not match `inputs.filename`; skipped".into(),
+        );
+        return out;
+    };
+    match parsed {
+        Parsed::Nothing(why) => warn(&mut out, format!("{why}; skipped")),
+        Parsed::Unreadable(why) => {
+            warn(&mut out, format!("{why}; the cell shows no data"));
+            out.runs
+                .push(run(path, captures, Err(Unusable(why.clone()))));
+        }
+        Parsed::Trace(Ok(ranks)) => {
+            let content = read_values(ranks, path, inputs, &mut out.warnings);
+            out.runs.push(run(path, captures, content));
+        }
+        Parsed::Trace(Err(unreadable)) => {
+            warn(
+                &mut out,
+                format!("{}; the cell shows no data", unreadable.warning),
+            );
+            out.runs.push(run(
+                path,
+                captures,
+                Err(Unusable(unreadable.reason.clone())),
+            ));
+        }
+        Parsed::Log(log) => log_runs(log, path, captures, inputs, units, &mut out),
+    }
+    out
+}
+
+fn run(
+    path: &Path,
+    captures: BTreeMap<String, String>,
+    content: Result<RunValues, Unusable>,
+) -> Run {
+    Run {
+        path: path.to_path_buf(),
+        captures,
+        content,
+    }
+}
+
+/// The memory metric a training log's run is drawn by, unless
+/// `inputs.actual` names another.
+pub(crate) const LOG_ACTUAL: &str = "max_allocated";
+/// The theory value's name among a training log's numbers.
+pub(crate) const LOG_THEORY: &str = "theory";
+
+/// A training log is one run: its config from the arguments the framework
+/// printed (over the path's fields), its peak readings, its theory line and
+/// whether it ran out of memory.
+fn log_runs(
+    log: &TrainingLog,
+    path: &Path,
+    mut captures: BTreeMap<String, String>,
+    inputs: &Inputs,
+    units: &Units,
+    out: &mut FileRuns,
+) {
+    if log.formats.is_empty() && log.oom.is_none() && log.config.is_empty() {
+        out.warnings.push(Warning::new(
+            path,
+            "matches no input format: it is text, but holds no memory report (Megatron-LM, \
+             Megatron-Bridge, DeepSpeed, torchtitan), no CUDA out-of-memory error and no \
+             Megatron arguments; skipped",
+        ));
+        return;
+    }
+    for (key, (value, line)) in &log.config {
+        if let Some(old) = captures.insert(key.clone(), value.clone())
+            && &old != value
+        {
+            out.warnings.push(Warning {
+                path: path.to_path_buf(),
+                line: Some(*line),
+                message: format!(
+                    "the log says `{key}` = {value}, its path says {old}; the log's value is used"
+                ),
+            });
+        }
+    }
+    let in_input_units = |bytes: f64| bytes / units.input.bytes();
+    let mut numbers: BTreeMap<String, f64> = log
+        .metrics
+        .iter()
+        .map(|(name, reading)| (name.to_string(), in_input_units(reading.bytes)))
+        .collect();
+    if let Theory::Known { total, .. } = log.theory {
+        numbers.insert(LOG_THEORY.into(), in_input_units(total));
+    }
+    let actual_name = inputs.actual.as_deref().unwrap_or(LOG_ACTUAL);
+    let theory_name = inputs.theory.as_deref().unwrap_or(LOG_THEORY);
+    let content = match numbers.get(actual_name) {
+        Some(&actual) => Ok(RunValues {
+            theory: numbers.get(theory_name).copied(),
+            actual,
+            numbers,
+        }),
+        None if log.oom.is_some() => Err(Unusable("no memory report before the OOM".into())),
+        None => {
+            let found: Vec<&str> = log.metrics.keys().copied().collect();
+            out.warnings.push(Warning::new(
+                path,
+                if found.is_empty() {
+                    "reports no memory; the cell shows no data".to_string()
+                } else {
+                    format!(
+                        "reports no `{actual_name}` (it has {}); set `inputs.actual`; the cell shows no data",
+                        found.join(", ")
+                    )
+                },
+            ));
+            Err(Unusable("no memory report".into()))
+        }
+    };
+    // A run that reported memory and did not run out of it got as far as
+    // its report: the line of its largest reading says so.
+    let last_report = log.metrics.values().map(|r| r.line).max();
+    let outcome = match (&log.oom, last_report) {
+        (Some(oom), _) => Some((Status::Failure, oom.line)),
+        (None, Some(line)) if content.is_ok() => Some((Status::Success, line)),
+        (None, _) => None,
+    };
+    if let Some((status, line)) = outcome {
+        out.entries.push(LogEntry {
+            path: path.to_path_buf(),
+            line,
+            status,
+            captures: captures.clone(),
+        });
+    }
+    out.records_outcomes = true;
+    out.runs.push(run(path, captures, content));
+}

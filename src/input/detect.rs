@@ -12,7 +12,7 @@
 //! 3. a `{` first (after a byte-order mark and blanks): JSON lines when the
 //!    first line is a whole object and a second line is another, or the
 //!    one line holds no object inside (a table row); else a trace;
-//! 4. a first line naming `memory.used` among comma-separated columns: an
+//! 4. a first line naming `memory.used [MiB]` among comma-separated columns: an
 //!    nvidia-smi log;
 //! 5. a header of at least two plain column names, and a second line with
 //!    as many fields: a CSV table (`,`, `;` or tab);
@@ -55,11 +55,7 @@ pub(crate) fn detect(name: &str, head: &[u8]) -> Result<InputFormat, &'static st
     }
     let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
     let first = lines.next().unwrap_or_default();
-    if first.contains(',')
-        && first
-            .split(',')
-            .any(|c| c.trim().starts_with("memory.used"))
-    {
+    if super::nvidia_smi::is_nvidia_smi_header(first) {
         return Ok(InputFormat::NvidiaSmi);
     }
     if let Some(second) = lines.next()

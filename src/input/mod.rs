@@ -8,9 +8,11 @@
 mod cache;
 mod detect;
 mod lines;
+mod nvidia_smi;
 mod path_fields;
 mod read;
 mod status;
+mod tabular;
 pub(crate) mod trace;
 mod training_log;
 pub(crate) mod walk;

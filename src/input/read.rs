@@ -13,6 +13,8 @@ use std::io::{Read as _, Seek as _};
 use std::path::Path;
 
 use super::detect::{HEAD, detect};
+use super::nvidia_smi::{self, GpuLog};
+use super::tabular::{self as table, Limits, Table, Value};
 use super::lines::for_each_line;
 use super::trace::values::{Ranks, read_values, unreadable};
 use super::training_log::{Scanner, Theory, TrainingLog};
@@ -25,6 +27,8 @@ use crate::warning::Warning;
 pub(crate) enum Parsed {
     Trace(Ranks),
     Log(TrainingLog),
+    Table(Result<Table, String>),
+    Gpu(Result<GpuLog, String>),
     /// The file cannot be read: its config still gets a cell, with no data.
     Unreadable(String),
     /// The file is in no format memheat reads: why.
@@ -73,6 +77,13 @@ fn parse_file(path: &Path, format: InputFormat) -> std::io::Result<Parsed> {
             })?;
             Parsed::Log(scanner.finish())
         }
+        InputFormat::Csv => Parsed::Table(
+            table::read_csv(file, &Limits::default()).map_err(|e| e.to_string()),
+        ),
+        InputFormat::Jsonl => Parsed::Table(
+            table::read_jsonl(file, &Limits::default()).map_err(|e| e.to_string()),
+        ),
+        InputFormat::NvidiaSmi => Parsed::Gpu(nvidia_smi::read(file).map_err(|e| e.to_string())),
         other => Parsed::Nothing(format!("is {}, which this build cannot read", other.name())),
     })
 }
@@ -101,7 +112,7 @@ pub(crate) fn runs(
     let warn = |out: &mut FileRuns, message: String| out.warnings.push(Warning::new(path, message));
     // Only logs and tables state their config; a file of any other
     // format needs it from its path.
-    let config_inside = matches!(parsed, Parsed::Log(_));
+    let config_inside = matches!(parsed, Parsed::Log(_) | Parsed::Table(_));
     let captures = path_fields::fields(inputs.filename.as_ref(), below).filter(|f| {
         inputs.filename.is_some()
             || config_inside
@@ -137,6 +148,9 @@ pub(crate) fn runs(
             ));
         }
         Parsed::Log(log) => log_runs(log, path, captures, inputs, units, &mut out),
+        Parsed::Table(Ok(table)) => table_runs(table, path, &captures, inputs, &mut out),
+        Parsed::Table(Err(why)) | Parsed::Gpu(Err(why)) => warn(&mut out, format!("{why}; skipped")),
+        Parsed::Gpu(Ok(gpu)) => gpu_run(gpu, path, captures, inputs, units, &mut out),
     }
     out
 }
@@ -243,5 +257,169 @@ fn log_runs(
         });
     }
     out.records_outcomes = true;
+    out.runs.push(run(path, captures, content));
+}
+
+/// The columns a table's outcome may be in, unless `inputs.status` names one.
+const STATUS_COLUMNS: [&str; 4] = ["status", "state", "outcome", "result"];
+
+/// A table is a run per row: every cell a field of the run (a number as a
+/// number, so `tp` = `4.0` and `4` are one config), `inputs.actual` and
+/// `inputs.theory` its values, the status column its outcome.
+fn table_runs(
+    table: &Table,
+    path: &Path,
+    path_fields: &BTreeMap<String, String>,
+    inputs: &Inputs,
+    out: &mut FileRuns,
+) {
+    let at = |out: &mut FileRuns, line: usize, message: String| {
+        out.warnings.push(Warning {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message,
+        });
+    };
+    for skipped in &table.skipped {
+        at(out, skipped.line, format!("{skipped}; row skipped"));
+    }
+    if table.skipped_unlisted > 0 {
+        out.warnings.push(Warning::new(
+            path,
+            format!("{} more row(s) skipped", table.skipped_unlisted),
+        ));
+    }
+    let column = |name: &str| {
+        table
+            .columns
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(name))
+            .map(|c| c.to_string())
+    };
+    let columns = || {
+        let names: Vec<&str> = table.columns.iter().map(|c| &**c).collect();
+        names.join(", ")
+    };
+    let Some(actual) = inputs.actual.as_deref().and_then(column) else {
+        out.warnings.push(Warning::new(
+            path,
+            match &inputs.actual {
+                Some(name) => format!("has no column `{name}` (it has {}); skipped", columns()),
+                None => format!(
+                    "is a table: set `inputs.actual` to the column of the actual value (it has {}); skipped",
+                    columns()
+                ),
+            },
+        ));
+        return;
+    };
+    let theory = inputs.theory.as_deref().and_then(column);
+    let status = match &inputs.status {
+        Some(name) => column(name),
+        None => STATUS_COLUMNS.iter().find_map(|c| column(c)),
+    };
+    out.records_outcomes = status.is_some();
+    for row in &table.rows {
+        let mut captures = path_fields.clone();
+        let mut numbers = BTreeMap::new();
+        for (name, value) in &row.fields {
+            let text = match value {
+                Value::Number(n) => {
+                    numbers.insert(name.to_string(), *n);
+                    n.to_string()
+                }
+                Value::Text(t) => t.clone(),
+                Value::Empty => continue,
+            };
+            let lower = name.to_ascii_lowercase();
+            if lower != **name {
+                captures.entry(lower).or_insert_with(|| text.clone());
+            }
+            captures.insert(name.to_string(), text);
+        }
+        let content = match row.get(&actual) {
+            Some(Value::Number(n)) => Ok(RunValues {
+                actual: *n,
+                theory: theory.as_deref().and_then(|t| match row.get(t) {
+                    Some(Value::Number(n)) => Some(*n),
+                    _ => None,
+                }),
+                numbers,
+            }),
+            Some(Value::Text(t)) => {
+                at(out, row.line, format!("`{actual}` is {t:?}, not a number; the cell shows no data"));
+                Err(Unusable(format!("`{actual}` is not a number")))
+            }
+            _ => Err(Unusable(format!("no `{actual}` value"))),
+        };
+        if let Some(column) = &status {
+            match row.get(column) {
+                Some(Value::Text(word)) => match inputs.outcomes.of(word) {
+                    Some(status) => out.entries.push(LogEntry {
+                        path: path.to_path_buf(),
+                        line: row.line,
+                        status,
+                        captures: captures.clone(),
+                    }),
+                    None => at(
+                        out,
+                        row.line,
+                        format!(
+                            "`{column}` is {word:?}, which `inputs.outcomes` names neither a success nor a failure; the row's outcome is unknown"
+                        ),
+                    ),
+                },
+                _ => at(out, row.line, format!("no `{column}` value; the row's outcome is unknown")),
+            }
+        }
+        out.runs.push(run(path, captures, content));
+    }
+}
+
+/// The peak `memory.used` of an nvidia-smi log, the run's only value.
+pub(crate) const GPU_ACTUAL: &str = "memory_used";
+
+/// An nvidia-smi log is one run: its peak over every GPU and sample.
+fn gpu_run(
+    gpu: &GpuLog,
+    path: &Path,
+    captures: BTreeMap<String, String>,
+    inputs: &Inputs,
+    units: &Units,
+    out: &mut FileRuns,
+) {
+    if gpu.gpus > 1 {
+        out.warnings.push(Warning::new(
+            path,
+            format!(
+                "samples {} GPUs; the cell shows the largest `memory.used` of any of them",
+                gpu.gpus
+            ),
+        ));
+    }
+    if let Some(line) = gpu.cut_last_line {
+        out.warnings.push(Warning {
+            path: path.to_path_buf(),
+            line: Some(line),
+            message: "the last line is cut short (still being written?); ignored".into(),
+        });
+    }
+    let peak = gpu.peak_bytes / units.input.bytes();
+    let numbers = BTreeMap::from([(GPU_ACTUAL.to_string(), peak)]);
+    let name = inputs.actual.as_deref().unwrap_or(GPU_ACTUAL);
+    let content = match numbers.get(name) {
+        Some(&actual) => Ok(RunValues {
+            actual,
+            theory: None,
+            numbers,
+        }),
+        None => {
+            out.warnings.push(Warning::new(
+                path,
+                format!("an nvidia-smi log has only `{GPU_ACTUAL}`, not `{name}`; the cell shows no data"),
+            ));
+            Err(Unusable("no such value".into()))
+        }
+    };
     out.runs.push(run(path, captures, content));
 }

@@ -203,6 +203,10 @@ impl Timings {
     }
 }
 
+/// Without a record of outcomes, a run that died of OOM (and so left no
+/// trace) is simply absent from the figure.
+const NO_OUTCOMES: &str = "no input says how runs ended (no `inputs.logs`, no training log, no status column), so configs that ran out of memory cannot be shown; add `inputs.logs`, or read the runs' training logs";
+
 /// Reads the spec, its template and its data, and builds the table.
 pub fn load(
     spec_path: &Path,
@@ -275,6 +279,9 @@ pub fn load(
                 ..e
             };
             return Err(fail(sources.error(e).into(), sorted(warnings), &deps));
+        }
+        if !sweep.records_outcomes && !sweep.runs.is_empty() {
+            warnings.push(Warning::new(spec_path, part.named(NO_OUTCOMES)));
         }
         sweeps.push(sweep);
     }

@@ -74,6 +74,10 @@ pub struct Sweep {
     /// status column): without one, a run that died of OOM left no trace
     /// and no cell says so.
     pub records_outcomes: bool,
+    /// The status logs list runs that succeeded, so a trace they do not
+    /// list is unaccounted for. (A failure log alone lists the exceptions:
+    /// every other trace ran.)
+    pub lists_successes: bool,
 }
 
 /// A file a glob matched, and its path below the glob's fixed directories.

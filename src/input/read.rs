@@ -13,9 +13,9 @@ use std::io::{Read as _, Seek as _};
 use std::path::Path;
 
 use super::detect::{HEAD, detect};
+use super::lines::for_each_line;
 use super::nvidia_smi::{self, GpuLog};
 use super::tabular::{self as table, Limits, Table, Value};
-use super::lines::for_each_line;
 use super::trace::values::{Ranks, read_values, unreadable};
 use super::training_log::{Scanner, Theory, TrainingLog};
 use super::{LogEntry, Run, RunValues, Status, Unusable, path_fields};
@@ -77,12 +77,12 @@ fn parse_file(path: &Path, format: InputFormat) -> std::io::Result<Parsed> {
             })?;
             Parsed::Log(scanner.finish())
         }
-        InputFormat::Csv => Parsed::Table(
-            table::read_csv(file, &Limits::default()).map_err(|e| e.to_string()),
-        ),
-        InputFormat::Jsonl => Parsed::Table(
-            table::read_jsonl(file, &Limits::default()).map_err(|e| e.to_string()),
-        ),
+        InputFormat::Csv => {
+            Parsed::Table(table::read_csv(file, &Limits::default()).map_err(|e| e.to_string()))
+        }
+        InputFormat::Jsonl => {
+            Parsed::Table(table::read_jsonl(file, &Limits::default()).map_err(|e| e.to_string()))
+        }
         InputFormat::NvidiaSmi => Parsed::Gpu(nvidia_smi::read(file).map_err(|e| e.to_string())),
         other => Parsed::Nothing(format!("is {}, which this build cannot read", other.name())),
     })
@@ -149,7 +149,9 @@ pub(crate) fn runs(
         }
         Parsed::Log(log) => log_runs(log, path, captures, inputs, units, &mut out),
         Parsed::Table(Ok(table)) => table_runs(table, path, &captures, inputs, &mut out),
-        Parsed::Table(Err(why)) | Parsed::Gpu(Err(why)) => warn(&mut out, format!("{why}; skipped")),
+        Parsed::Table(Err(why)) | Parsed::Gpu(Err(why)) => {
+            warn(&mut out, format!("{why}; skipped"))
+        }
         Parsed::Gpu(Ok(gpu)) => gpu_run(gpu, path, captures, inputs, units, &mut out),
     }
     out
@@ -347,7 +349,11 @@ fn table_runs(
                 numbers,
             }),
             Some(Value::Text(t)) => {
-                at(out, row.line, format!("`{actual}` is {t:?}, not a number; the cell shows no data"));
+                at(
+                    out,
+                    row.line,
+                    format!("`{actual}` is {t:?}, not a number; the cell shows no data"),
+                );
                 Err(Unusable(format!("`{actual}` is not a number")))
             }
             _ => Err(Unusable(format!("no `{actual}` value"))),
@@ -369,7 +375,11 @@ fn table_runs(
                         ),
                     ),
                 },
-                _ => at(out, row.line, format!("no `{column}` value; the row's outcome is unknown")),
+                _ => at(
+                    out,
+                    row.line,
+                    format!("no `{column}` value; the row's outcome is unknown"),
+                ),
             }
         }
         out.runs.push(run(path, captures, content));

@@ -156,6 +156,7 @@ pub(super) fn load_logs(
     }
     let mut entries: Vec<LogEntry> = latest.into_values().collect();
     entries.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+    sweep.lists_successes = entries.iter().any(|e| e.status == Status::Success);
     sweep.log.extend(entries);
     Ok(())
 }

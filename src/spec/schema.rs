@@ -746,7 +746,8 @@ fn default_missing() -> StateStyle {
     StateStyle {
         text: String::new(),
         fill: None,
-        label: None,
+        // A blank cell the legend does not explain reads as a drawing bug.
+        label: Some("No record".into()),
     }
 }
 fn default_min_font_size() -> Length {

@@ -20,6 +20,9 @@ pub const SPEC: &str = "inputs:
 output: {path: out/fig, dpi: 40}
 ";
 
+/// What a build says when no input records how runs ended (#17).
+pub const NO_OUTCOMES: &str = "no input says how runs ended (no `inputs.logs`, no training log, no status column), so configs that ran out of memory cannot be shown; add `inputs.logs`, or read the runs' training logs";
+
 /// A trace whose samples come first, as a real tracer writes them.
 pub fn trace_json(actual_mib: &str, theory_mib: &str) -> String {
     format!(
@@ -536,7 +539,8 @@ fn r8_unknown_threshold_metric_lists_the_fields() {
     );
     assert_eq!(
         stderr,
-        "error: unknown metric `peak_allocated_mb`: no trace has that field
+        format!("warning: spec.yaml: {NO_OUTCOMES}
+error: unknown metric `peak_allocated_mb`: no trace has that field
   ┌─ spec.yaml:4:13
   │
 4 │   - metric: peak_allocated_mb
@@ -544,7 +548,7 @@ fn r8_unknown_threshold_metric_lists_the_fields() {
   │
   = hint: did you mean `peak_allocated_MB`? use one of: actual, peak_allocated_MB, ratio, theoretical_memory_MB, theory
 
-"
+")
     );
 }
 
@@ -553,7 +557,8 @@ fn r8_unknown_threshold_metric_lists_the_fields() {
 fn unknown_colour_metric_suggests_the_closest_field() {
     assert_eq!(
         spec_error("inputs:\n  traces: traces/*.json\ncolor:\n  metric: ratoi\n"),
-        "error: unknown metric `ratoi`: no trace has that field
+        format!("warning: spec.yaml: {NO_OUTCOMES}
+error: unknown metric `ratoi`: no trace has that field
   ┌─ spec.yaml:4:11
   │
 4 │   metric: ratoi
@@ -561,7 +566,7 @@ fn unknown_colour_metric_suggests_the_closest_field() {
   │
   = hint: did you mean `ratio`? use one of: actual, peak_allocated_MB, ratio, theoretical_memory_MB, theory
 
-"
+")
     );
 }
 
@@ -602,11 +607,11 @@ fn r8_spec_values_with_no_sensible_meaning_are_errors() {
 #[test]
 fn r8_endless_templates_and_huge_pngs_are_errors() {
     spec_error_starting(
-        "inputs:\n  traces: traces/*.json\ncells:\n  text:\n    - '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}'\n",
-        "error: cell text template: engine ran out of fuel\n  ┌─ spec.yaml:5:5\n",
+        "inputs:\n  traces: traces/*.json\n  logs: {failure: logs/failed.log}\ncells:\n  text:\n    - '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}'\n",
+        "error: cell text template: engine ran out of fuel\n  ┌─ spec.yaml:6:5\n",
     );
     let stderr = spec_error(
-        "inputs:\n  traces: traces/*.json\nstyle: {width: 1440pt, aspect: 0.5}\noutput: {path: out/fig, formats: [png], dpi: 2400}\n",
+        "inputs:\n  traces: traces/*.json\n  logs: {failure: logs/failed.log}\nstyle: {width: 1440pt, aspect: 0.5}\noutput: {path: out/fig, formats: [png], dpi: 2400}\n",
     );
     assert_eq!(
         stderr,
@@ -648,7 +653,9 @@ fn r8_a_symlink_loop_under_a_double_star_glob_ends() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stderr,
-        "warning: traces/self: is a symlink back to `traces`, which is being listed; not followed\n"
+        format!(
+            "warning: spec.yaml: {NO_OUTCOMES}\nwarning: traces/self: is a symlink back to `traces`, which is being listed; not followed\n"
+        )
     );
 }
 
@@ -900,7 +907,7 @@ fn r8_mixed_axis_values_warn_and_newest_by_must_be_a_capture() {
     );
     f.write(
         "spec.yaml",
-        "inputs:\n  traces: traces/*.json\n  filename: '.*_tp(?P<tp>\\d+)_pp(?P<pp>\\w+?)_dp.*'\n",
+        "inputs:\n  traces: traces/*.json\n  logs: {failure: logs/failed.log}\n  filename: '.*_tp(?P<tp>\\d+)_pp(?P<pp>\\w+?)_dp.*'\n",
     );
     let built = f.build().unwrap();
     assert_eq!(built.table.x.labels, ["1", "x"]);

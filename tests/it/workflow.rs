@@ -402,7 +402,7 @@ fn pdf_version_and_pdf_a_are_chosen_in_the_spec() {
     ] {
         f.write(
             "spec.yaml",
-            format!("inputs: {{traces: traces/*.json}}\noutput: {{path: out/fig, formats: [pdf], {output}}}\n"),
+            format!("inputs: {{traces: traces/*.json, logs: {{failure: logs/failed.log}}}}\noutput: {{path: out/fig, formats: [pdf], {output}}}\n"),
         );
         let out = memheat()
             .args(["build", "spec.yaml"])
@@ -441,7 +441,7 @@ fn a_custom_template_is_used_and_its_errors_point_into_it() {
     );
     f.write(
         "spec.yaml",
-        "inputs: {traces: traces/*.json}\ntemplate: fig.typ.j2\noutput: {path: out/fig, formats: [pdf]}\n",
+        "inputs: {traces: traces/*.json, logs: {failure: logs/failed.log}}\ntemplate: fig.typ.j2\noutput: {path: out/fig, formats: [pdf]}\n",
     );
     let (code, _, stderr) = f.run(&["spec.yaml", "--deps", "out/fig.d"]);
     assert_eq!(code, 0, "{stderr}");
@@ -555,7 +555,10 @@ fn diagnostic_formats_short_and_json_give_one_line_per_problem() {
         &["--diagnostic-format", "short", "check", "spec.yaml"],
     );
     assert_eq!(short, "spec.yaml:3:8: error: DPI 0 is out of range\n");
-    f.write("spec.yaml", "inputs: {traces: traces/*.json}\n");
+    f.write(
+        "spec.yaml",
+        "inputs: {traces: traces/*.json, logs: {failure: logs/failed.log}}\n",
+    );
     let (code, _, json) = run_in(
         f.path("").as_path(),
         &["check", "--diagnostic-format", "json", "spec.yaml"],
@@ -607,7 +610,7 @@ fn outputs_never_replace_an_input() {
     // A depfile onto the spec.
     f.write(
         "spec.yaml",
-        "inputs: {traces: traces/*.json}\noutput: {path: out/fig}\n",
+        "inputs: {traces: traces/*.json, logs: {failure: logs/failed.log}}\noutput: {path: out/fig}\n",
     );
     let (code, _, stderr) = f.run(&["spec.yaml", "--deps", "spec.yaml"]);
     assert_eq!(code, 1);
@@ -617,7 +620,7 @@ fn outputs_never_replace_an_input() {
     );
     assert_eq!(
         std::fs::read_to_string(f.path("spec.yaml")).unwrap(),
-        "inputs: {traces: traces/*.json}\noutput: {path: out/fig}\n"
+        "inputs: {traces: traces/*.json, logs: {failure: logs/failed.log}}\noutput: {path: out/fig}\n"
     );
 
     // A depfile onto the figure just built.
@@ -633,17 +636,15 @@ fn outputs_never_replace_an_input() {
     );
 
     // A spec named like its own output.
-    f.write("fig.png", "inputs: {traces: traces/*.json}\n");
+    let spec = "inputs: {traces: traces/*.json, logs: {failure: logs/failed.log}}\n";
+    f.write("fig.png", spec);
     let (code, _, stderr) = f.run(&["fig.png"]);
     assert_eq!(code, 1);
     assert!(
         stderr.starts_with("error: output `fig.png` would overwrite `fig.png`"),
         "{stderr}"
     );
-    assert_eq!(
-        std::fs::read_to_string(f.path("fig.png")).unwrap(),
-        "inputs: {traces: traces/*.json}\n"
-    );
+    assert_eq!(std::fs::read_to_string(f.path("fig.png")).unwrap(), spec);
 }
 
 #[test]

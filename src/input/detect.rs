@@ -38,7 +38,7 @@ pub(crate) fn detect(name: &str, head: &[u8]) -> Result<InputFormat, &'static st
     if head.is_empty() {
         return Err("is empty");
     }
-    if let [0x80, 2..=5, ..] = head {
+    if super::snapshot::is_pickle(head) {
         return Ok(InputFormat::TorchSnapshot);
     }
     if head.contains(&0) {

@@ -11,6 +11,7 @@ mod lines;
 mod nvidia_smi;
 mod path_fields;
 mod read;
+mod snapshot;
 mod status;
 mod tabular;
 pub(crate) mod trace;

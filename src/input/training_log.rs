@@ -1149,3 +1149,356 @@ WARNING  this line is not an argument
         }
     }
 }
+
+/// The fixture writer the example sweeps are made with, tested against
+/// the scanner here.
+#[cfg(test)]
+#[path = "../../examples/support/megatron_logs.rs"]
+mod megatron_fixtures;
+
+#[cfg(test)]
+mod round_trip {
+    use std::collections::BTreeMap;
+
+    use super::megatron_fixtures::*;
+    use super::{Scanner, Theory, TrainingLog};
+
+    const VARIANTS: [Variant; 7] = [
+        Variant::MegatronOld,
+        Variant::MegatronCore015,
+        Variant::MegatronCore016,
+        Variant::Bridge,
+        Variant::DeepSpeedLogger,
+        Variant::DeepSpeedPrint,
+        Variant::Torchtitan,
+    ];
+    const ERAS: [OomEra; 6] = [
+        OomEra::Torch25,
+        OomEra::Torch113,
+        OomEra::Torch113Typo,
+        OomEra::Pre113,
+        OomEra::CudaError,
+        OomEra::Truncated,
+    ];
+    const NO_OOM: OomStyle = OomStyle {
+        era: OomEra::Torch25,
+        rank: None,
+    };
+
+    fn runs() -> [Run; 2] {
+        [
+            // 70123.455078125 MiB is a whole number of 512-byte blocks, as real peaks are.
+            Run {
+                tp: 4,
+                pp: 8,
+                dp: 2,
+                layers: 32,
+                peak_mib: 70123.455078125,
+                theory_mib: Some(65432.1),
+                oom: false,
+            },
+            Run {
+                tp: 1,
+                pp: 1,
+                dp: 8,
+                layers: 24,
+                peak_mib: 8000.0,
+                theory_mib: None,
+                oom: false,
+            },
+        ]
+    }
+
+    fn scan(text: &str) -> TrainingLog {
+        let mut scanner = Scanner::new();
+        for (i, line) in text.split('\n').enumerate() {
+            scanner.line(i + 1, line.as_bytes());
+        }
+        scanner.finish()
+    }
+
+    /// What a log says, without line numbers (which hostile rewrites change).
+    type Summary = (
+        Vec<&'static str>,
+        BTreeMap<&'static str, f64>,
+        BTreeMap<String, String>,
+        Option<[f64; 3]>,
+        Option<(&'static str, Option<&'static str>, Option<f64>, Option<f64>)>,
+    );
+
+    fn summary(log: &TrainingLog) -> Summary {
+        let theory = match log.theory {
+            Theory::Known {
+                total,
+                weight_and_optimizer,
+                activation,
+                ..
+            } => Some([total, weight_and_optimizer, activation]),
+            Theory::WeightsOnly {
+                weight_and_optimizer,
+                ..
+            } => Some([f64::NAN, weight_and_optimizer, f64::NAN]),
+            Theory::Unsupported { .. } | Theory::Absent => None,
+        };
+        (
+            log.formats.clone(),
+            log.metrics.iter().map(|(k, r)| (*k, r.bytes)).collect(),
+            log.config
+                .iter()
+                .map(|(k, (v, _))| (k.clone(), v.clone()))
+                .collect(),
+            theory,
+            log.oom
+                .as_ref()
+                .map(|o| (o.kind, o.exception, o.requested_bytes, o.capacity_bytes)),
+        )
+    }
+
+    fn expected_format(variant: Variant) -> &'static str {
+        match variant {
+            Variant::MegatronOld | Variant::MegatronCore015 | Variant::MegatronCore016 => {
+                "megatron"
+            }
+            Variant::Bridge => "megatron-bridge",
+            Variant::DeepSpeedLogger | Variant::DeepSpeedPrint => "deepspeed",
+            Variant::Torchtitan => "torchtitan",
+        }
+    }
+
+    #[test]
+    fn every_variant_round_trips() {
+        for run in runs() {
+            for variant in VARIANTS {
+                let log = scan(&write_log(&run, variant, NO_OOM));
+                let context = format!("{variant:?} {run:?}");
+                assert_eq!(log.formats, [expected_format(variant)], "{context}");
+                let (metric, bytes) = expected_peak(&run, variant);
+                assert_eq!(
+                    log.metrics.get(metric).map(|r| r.bytes),
+                    Some(bytes),
+                    "{context}"
+                );
+                assert_eq!(
+                    (log.oom.clone(), log.skipped, log.runs),
+                    (None, 0, 1),
+                    "{context}"
+                );
+                let megatron = expected_format(variant) == "megatron";
+                let value = |name: &str| log.config.get(name).map(|(v, _)| v.clone());
+                let config = [
+                    value("tp"),
+                    value("pp"),
+                    value("dp"),
+                    value("layers"),
+                    value("world_size"),
+                ];
+                let written = [run.tp, run.pp, run.dp, run.layers, run.tp * run.pp * run.dp]
+                    .map(|n| Some(n.to_string()));
+                assert_eq!(
+                    config,
+                    if megatron {
+                        written
+                    } else {
+                        Default::default()
+                    },
+                    "{context}"
+                );
+                let prints_theory = matches!(
+                    variant,
+                    Variant::MegatronCore015 | Variant::MegatronCore016 | Variant::Bridge
+                );
+                let theory = match log.theory {
+                    Theory::Known { total, .. } => Some(total),
+                    _ => None,
+                };
+                let expected = run
+                    .theory_mib
+                    .filter(|_| prints_theory)
+                    .map(|mib| mib * MIB);
+                assert_eq!(theory, expected, "{context}");
+            }
+        }
+    }
+
+    #[test]
+    fn megatron_peaks_are_written_exactly() {
+        let run = &runs()[0];
+        for variant in [Variant::MegatronOld, Variant::MegatronCore015] {
+            assert_eq!(
+                expected_peak(run, variant),
+                ("max_allocated", 70123.455078125 * MIB)
+            );
+        }
+        // 2 decimals: the peak is rounded first.
+        assert_eq!(
+            expected_peak(run, Variant::MegatronCore016),
+            ("max_allocated", 70123.46 * MIB)
+        );
+        let rounded = Run {
+            peak_mib: 96745.81,
+            ..run.clone()
+        };
+        assert_eq!(
+            expected_peak(&rounded, Variant::MegatronCore016),
+            ("max_allocated", 96745.81 * MIB)
+        );
+        assert_eq!(
+            scan(&write_log(&rounded, Variant::MegatronCore016, NO_OOM))
+                .metrics
+                .get("max_allocated")
+                .map(|r| r.bytes),
+            Some(96745.81 * MIB)
+        );
+    }
+
+    #[test]
+    fn the_peak_is_neither_the_first_nor_the_last_report() {
+        let run = &runs()[0];
+        let text = write_log(run, Variant::MegatronCore015, NO_OOM);
+        let log = scan(&text);
+        let line = log.metrics.get("max_allocated").map_or(0, |r| r.line);
+        let reports: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("memory (MB)"))
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(reports.len(), 2 * 32);
+        assert!(reports.first() < Some(&line) && Some(&line) < reports.last());
+    }
+
+    #[test]
+    fn every_oom_era_is_found_with_and_without_rank_prefix() {
+        let capacity = 79.21 * GIB;
+        let expected = |era| match era {
+            OomEra::Torch25 => (
+                "allocator",
+                Some("torch.OutOfMemoryError"),
+                Some(OOM_REQUESTED_BYTES),
+                Some(capacity),
+            ),
+            OomEra::Torch113 => (
+                "allocator-legacy",
+                Some("torch.cuda.OutOfMemoryError"),
+                Some(OOM_REQUESTED_BYTES),
+                Some(capacity),
+            ),
+            OomEra::Torch113Typo => (
+                "allocator",
+                Some("torch.cuda.OutOfMemoryError"),
+                Some(OOM_REQUESTED_BYTES),
+                Some(capacity),
+            ),
+            OomEra::Pre113 => (
+                "allocator-legacy",
+                Some("RuntimeError"),
+                Some(OOM_REQUESTED_BYTES),
+                Some(capacity),
+            ),
+            OomEra::CudaError => ("cuda-error", Some("RuntimeError"), None, None),
+            OomEra::Truncated => (
+                "allocator-truncated",
+                Some("torch.OutOfMemoryError"),
+                Some(OOM_REQUESTED_BYTES),
+                None,
+            ),
+        };
+        let run = Run {
+            oom: true,
+            ..runs()[0].clone()
+        };
+        for variant in VARIANTS {
+            for era in ERAS {
+                for rank in [None, Some(3)] {
+                    let text = write_log(&run, variant, OomStyle { era, rank });
+                    let log = scan(&text);
+                    let found = log
+                        .oom
+                        .as_ref()
+                        .map(|o| (o.kind, o.exception, o.requested_bytes, o.capacity_bytes));
+                    assert_eq!(found, Some(expected(era)), "{variant:?} {era:?} {rank:?}");
+                    let traceback_line = text
+                        .lines()
+                        .position(|l| l.contains("Error: CUDA"))
+                        .map(|i| i + 1);
+                    assert_eq!(log.oom.map(|o| o.line), traceback_line);
+                    let (metric, bytes) = expected_peak(&run, variant);
+                    assert_eq!(log.metrics.get(metric).map(|r| r.bytes), Some(bytes));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_rewrites_change_nothing_but_line_numbers() {
+        let run = Run {
+            oom: true,
+            ..runs()[0].clone()
+        };
+        for variant in VARIANTS {
+            let text = write_log(
+                &run,
+                variant,
+                OomStyle {
+                    era: OomEra::Torch25,
+                    rank: Some(5),
+                },
+            );
+            let clean = summary(&scan(&text));
+            for hostile in [
+                srun_label(&text, 12),
+                glue_ranks(&text),
+                crlf(&text),
+                crlf(&srun_label(&glue_ranks(&text), 3)),
+            ] {
+                assert_eq!(summary(&scan(&hostile)), clean, "{variant:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_helpers_do_what_they_say() {
+        assert_eq!(srun_label("a\nb\n", 12), "12: a\n12: b\n");
+        assert_eq!(crlf("a\nb\n"), "a\r\nb\r\n");
+        let glued = glue_ranks(
+            "x\n[Rank 0] memory (MB) | a\n[Rank 1] memory (MB) | b\n[Rank 2] memory (MB) | c\ny\n",
+        );
+        assert_eq!(
+            glued,
+            "x\n[Rank 0] memory (MB) | a[Rank 1] memory (MB) | b\n[Rank 2] memory (MB) | c\ny\n"
+        );
+        let text = write_log(&runs()[0], Variant::MegatronCore016, NO_OOM);
+        assert_eq!(glue_ranks(&text).lines().count() + 32, text.lines().count());
+    }
+
+    #[test]
+    fn logs_are_deterministic_and_look_like_the_real_ones() {
+        let run = &runs()[0];
+        assert_eq!(
+            write_log(run, Variant::Bridge, NO_OOM),
+            write_log(run, Variant::Bridge, NO_OOM)
+        );
+        let core = write_log(run, Variant::MegatronCore015, NO_OOM);
+        assert!(core.contains("\n  tensor_model_parallel_size ...................... 4\n"));
+        assert!(core.contains("Theoretical memory footprints: weight and optimizer=40895.06 MB, activation=24537.04 MB, total=65432.10 MB\n\n"));
+        let old = write_log(run, Variant::MegatronOld, NO_OOM);
+        assert!(old.contains("\n  accumulate_allreduce_grads_in_fp32  True\n"));
+        assert!(old.contains("\n(after 20 iterations) memory (MB) | allocated: 43476.5419921875 | max allocated: 70123.455078125 | reserved: 72930.0 | max reserved: 72930.0\n"));
+        let print = write_log(run, Variant::DeepSpeedPrint, NO_OOM);
+        assert!(print.contains(
+            "\nMA 54.78 GB         Max_MA 68.48 GB         CA 71.9 GB         Max_CA 75 GB \n"
+        ));
+        assert!(
+            write_log(run, Variant::DeepSpeedLogger, NO_OOM)
+                .contains("] [INFO] [utils.py:782:see_memory_usage] MA 54.78 GB ")
+        );
+        assert!(
+            write_log(run, Variant::Torchtitan, NO_OOM)
+                .contains("\x1b[38;2;54;234;195mmemory: 68.48GiB(86.48%)  \x1b[34m")
+        );
+        assert!(
+            write_log(run, Variant::Bridge, NO_OOM)
+                .contains("| mem-max-allocated-gigabytes: 73.53 |")
+        );
+    }
+}

@@ -823,7 +823,8 @@ impl<'s> Rules<'s> {
                 ),
             });
         }
-        if let Some(run) = run {
+        // A training log or table that records its own OOM says nothing new.
+        if let Some(run) = run.filter(|r| r.path != failure.path) {
             warnings.push(Warning::new(
                 &run.path,
                 format!(

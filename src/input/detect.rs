@@ -8,7 +8,7 @@
 //!    with it) unless it holds JSON lines (rule 3);
 //! 1. a pickle's protocol header (`0x80`, then 2 to 5): a PyTorch memory
 //!    snapshot;
-//! 2. a NUL byte in the first [`HEAD`] bytes: binary, no format;
+//! 2. a NUL byte in the first line: binary, no format;
 //! 3. a `{` first (after a byte-order mark and blanks): JSON lines when the
 //!    first line is a whole object and a second line is another, or the
 //!    one line holds no object inside (a table row); else a trace;
@@ -41,7 +41,10 @@ pub(crate) fn detect(name: &str, head: &[u8]) -> Result<InputFormat, &'static st
     if super::snapshot::is_pickle(head) {
         return Ok(InputFormat::TorchSnapshot);
     }
-    if head.contains(&0) {
+    // A NUL in the first line is a binary file; later ones can be a log's
+    // own damage (a crash, an NFS hole), which its reader survives.
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    if first_line.contains(&0) {
         return Err("is binary (not text, JSON or a pickle)");
     }
     let text = String::from_utf8_lossy(head);

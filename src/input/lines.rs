@@ -5,10 +5,12 @@
 pub(crate) const MAX_LOG_LINE: usize = 64 * 1024;
 
 /// Calls `each` with every line (without its ending), or `None` for a line
-/// longer than [`MAX_LOG_LINE`], reading 64 KiB at a time.
+/// longer than [`MAX_LOG_LINE`], and whether a line ending followed it (the
+/// last line of a file still being written has none), reading 64 KiB at a
+/// time.
 pub(crate) fn for_each_line(
     reader: impl std::io::Read,
-    mut each: impl FnMut(Option<&[u8]>),
+    mut each: impl FnMut(Option<&[u8]>, bool),
 ) -> std::io::Result<()> {
     use std::io::BufRead as _;
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
@@ -34,7 +36,7 @@ pub(crate) fn for_each_line(
                 line.extend_from_slice(&chunk[start..end]);
             }
             let too_long = overlong || line.len() > MAX_LOG_LINE;
-            each((!too_long).then_some(line.as_slice()));
+            each((!too_long).then_some(line.as_slice()), true);
             line.clear();
             overlong = false;
             start = end + 1;
@@ -57,7 +59,7 @@ pub(crate) fn for_each_line(
         reader.consume(len);
     }
     if overlong || !line.is_empty() {
-        each((!overlong).then_some(line.as_slice()));
+        each((!overlong).then_some(line.as_slice()), false);
     }
     Ok(())
 }
@@ -84,7 +86,7 @@ mod tests {
         let text = format!("a\r\nb\rc\n\n{long}\nd\r\n\re");
         for step in [1, 2, 3, 7, 1 << 20] {
             let mut lines = Vec::new();
-            for_each_line(Trickle(text.as_bytes(), step), |l| {
+            for_each_line(Trickle(text.as_bytes(), step), |l, _| {
                 lines.push(l.map(|l| String::from_utf8_lossy(l).into_owned()))
             })
             .unwrap();

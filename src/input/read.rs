@@ -76,9 +76,11 @@ fn parse_file(path: &Path, format: InputFormat) -> std::io::Result<Parsed> {
         InputFormat::TrainingLog => {
             let mut scanner = Scanner::new();
             let mut number = 0;
-            for_each_line(file, |line| {
+            // A log still being written ends in a line cut short, whose
+            // last number may be a prefix of the one to come.
+            for_each_line(file, |line, ended| {
                 number += 1;
-                if let Some(line) = line {
+                if let (Some(line), true) = (line, ended) {
                     scanner.line(number, line);
                 }
             })?;
@@ -119,6 +121,10 @@ pub(crate) fn runs(
 ) -> FileRuns {
     let mut out = FileRuns::default();
     let warn = |out: &mut FileRuns, message: String| out.warnings.push(Warning::new(path, message));
+    if let Parsed::Nothing(why) = parsed {
+        warn(&mut out, format!("{why}; skipped"));
+        return out;
+    }
     // Only logs and tables state their config; a file of any other
     // format needs it from its path.
     let config_inside = matches!(parsed, Parsed::Log(_) | Parsed::Table(_));
@@ -135,7 +141,7 @@ pub(crate) fn runs(
         return out;
     };
     match parsed {
-        Parsed::Nothing(why) => warn(&mut out, format!("{why}; skipped")),
+        Parsed::Nothing(_) => {}
         Parsed::Unreadable(why) => {
             warn(&mut out, format!("{why}; the cell shows no data"));
             out.runs

@@ -204,7 +204,7 @@ pub(crate) fn parse_log(
 ) -> std::io::Result<Read> {
     let mut number = 0;
     let mut read = Read::default();
-    for_each_line(reader, |line| {
+    for_each_line(reader, |line, _| {
         number += 1;
         let Some(line) = line else {
             read.too_long += 1;

@@ -8,6 +8,7 @@ mod extends;
 mod fuzz;
 mod golden;
 mod init;
+mod inputs;
 mod panels;
 mod util;
 mod venues;

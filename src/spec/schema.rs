@@ -181,20 +181,43 @@ pub struct Logs {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(from = "UnitsRaw")]
 pub struct Units {
     /// Unit of the numbers in the trace files ("MB" in tracer field names is MiB).
-    #[serde(default = "default_input_unit")]
-    #[serde(deserialize_with = "not_null")]
     pub input: Unit,
     /// Unit that values, ranges and thresholds in this spec are written in.
+    pub display: Unit,
+    /// What the figure prints after a value: as written, else
+    /// [`Unit::label`] of `display`.
+    pub label: String,
+    /// Whether `label` was written (and so must agree with `display`).
+    pub label_written: bool,
+}
+
+/// `units` as written: the label's default depends on `display`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct UnitsRaw {
+    #[serde(default = "default_input_unit")]
+    #[serde(deserialize_with = "not_null")]
+    input: Unit,
     #[serde(default = "default_display_unit")]
     #[serde(deserialize_with = "not_null")]
-    pub display: Unit,
-    /// What the figure prints after a value.
-    #[serde(default = "default_unit_label")]
-    #[serde(deserialize_with = "not_null")]
-    pub label: String,
+    display: Unit,
+    #[serde(default)]
+    #[serde(deserialize_with = "present")]
+    label: Option<String>,
+}
+
+impl From<UnitsRaw> for Units {
+    fn from(raw: UnitsRaw) -> Self {
+        Units {
+            input: raw.input,
+            display: raw.display,
+            label_written: raw.label.is_some(),
+            label: raw.label.unwrap_or_else(|| raw.display.label().into()),
+        }
+    }
 }
 
 impl Default for Units {
@@ -202,7 +225,8 @@ impl Default for Units {
         Units {
             input: default_input_unit(),
             display: default_display_unit(),
-            label: default_unit_label(),
+            label: default_display_unit().label().into(),
+            label_written: false,
         }
     }
 }
@@ -377,11 +401,11 @@ pub struct Cells {
     /// Digits after the point for `{{ x|fixed }}` without an argument.
     #[serde(default = "default_decimals")]
     pub decimals: u8,
-    #[serde(default = "default_failed")]
+    #[serde(default = "default_failed", deserialize_with = "failed_over_default")]
     pub failed: StateStyle,
-    #[serde(default = "default_invalid")]
+    #[serde(default = "default_invalid", deserialize_with = "invalid_over_default")]
     pub invalid: StateStyle,
-    #[serde(default = "default_missing")]
+    #[serde(default = "default_missing", deserialize_with = "missing_over_default")]
     pub missing: StateStyle,
 }
 
@@ -399,16 +423,56 @@ impl Default for Cells {
 }
 
 /// How a cell without a measurement looks.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Clone)]
 pub struct StateStyle {
-    #[serde(default)]
-    #[serde(deserialize_with = "not_null")]
     pub text: String,
     /// `none` leaves the cell unfilled.
     pub fill: Option<Color>,
     /// Legend entry; none for no entry.
     pub label: Option<String>,
+}
+
+/// A state's keys as written: each one absent keeps the state's own
+/// default. Deserialising a whole [`StateStyle`] would give every key not
+/// written the type's default instead, so `failed: {label: OOM}` drew the
+/// failed cells unfilled and without their dash.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct StatePatch {
+    #[serde(default, deserialize_with = "present")]
+    text: Option<String>,
+    /// Absent: `None`; null: `Some(None)`, no fill.
+    #[serde(default, deserialize_with = "written")]
+    fill: Option<Option<Color>>,
+    #[serde(default, deserialize_with = "written")]
+    label: Option<Option<String>>,
+}
+
+impl StatePatch {
+    fn over(self, default: StateStyle) -> StateStyle {
+        StateStyle {
+            text: self.text.unwrap_or(default.text),
+            fill: self.fill.unwrap_or(default.fill),
+            label: self.label.unwrap_or(default.label),
+        }
+    }
+}
+
+/// An optional key that was written, as null or as a value.
+fn written<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn failed_over_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StateStyle, D::Error> {
+    Ok(StatePatch::deserialize(d)?.over(default_failed()))
+}
+fn invalid_over_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StateStyle, D::Error> {
+    Ok(StatePatch::deserialize(d)?.over(default_invalid()))
+}
+fn missing_over_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StateStyle, D::Error> {
+    Ok(StatePatch::deserialize(d)?.over(default_missing()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -591,9 +655,6 @@ fn default_input_unit() -> Unit {
 }
 fn default_display_unit() -> Unit {
     Unit::GiB
-}
-fn default_unit_label() -> String {
-    "GB".into()
 }
 const MEMORY_RANGE: [f64; 2] = [0.0, 80.0];
 fn default_metric() -> String {

@@ -97,3 +97,267 @@ fn r18_a_label_of_another_magnitude_is_an_error() {
         f.build().unwrap_or_else(|e| panic!("{fine}: {}", e.error));
     }
 }
+
+// ------------------------------------------------------ every write checked
+
+/// Runs memheat in the fixture with stdout sent to `stdout`: (code, stderr).
+fn run_to(f: &Fixture, args: &[&str], stdout: std::process::Stdio) -> (i32, String) {
+    let out = crate::util::memheat()
+        .args(args)
+        .current_dir(f.path(""))
+        .stdout(stdout)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn dev_full() -> std::process::Stdio {
+    std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+        .into()
+}
+
+/// r18: `data spec > /dev/full` (a full disk under `> numbers.csv`) exited 0
+/// with an empty file.
+#[test]
+fn r18_a_failed_write_to_standard_output_is_an_error() {
+    let f = Fixture::new();
+    good(&f);
+    let full = "error: cannot write to standard output: No space left on device (os error 28)\n";
+    for args in [
+        &["data", "spec.yaml"][..],
+        &["data", "spec.yaml", "-o", "-"],
+        &["template"],
+        &["template", "-o", "-"],
+        &["completions", "bash"],
+        &["fonts"],
+        &["build", "spec.yaml"],
+    ] {
+        assert_eq!(run_to(&f, args, dev_full()), (1, full.into()), "{args:?}");
+    }
+    // Quiet has nothing to write, so nothing fails.
+    assert_eq!(
+        run_to(&f, &["build", "-q", "spec.yaml"], dev_full()),
+        (0, String::new())
+    );
+}
+
+/// A closed pipe is not a failure: `memheat template | head -1`.
+#[test]
+fn r18_a_closed_pipe_stays_quiet() {
+    let f = Fixture::new();
+    good(&f);
+    for args in [
+        &["template"][..],
+        &["data", "spec.yaml"],
+        &["completions", "zsh"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        assert_eq!(
+            run_to(&f, args, writer.into()),
+            (0, String::new()),
+            "{args:?}"
+        );
+    }
+}
+
+/// `-o -` is standard output where there is one stream, and an error where
+/// there are several.
+#[test]
+fn r18_dash_is_standard_output_for_one_stream_only() {
+    let f = Fixture::new();
+    good(&f);
+    let run = |args: &[&str]| crate::util::run_in(&f.path(""), args);
+    let (code, stdout, stderr) = run(&["data", "spec.yaml", "-o", "-"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert!(stdout.starts_with("pp,tp,state,"), "{stdout}");
+    let (code, stdout, _) = run(&["template", "-o", "-"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout, run(&["template"]).1);
+    let (code, stdout, stderr) = run(&["template", "-o", "t.typ.j2"]);
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
+    assert_eq!(
+        std::fs::read_to_string(f.path("t.typ.j2")).unwrap(),
+        run(&["template"]).1
+    );
+    assert!(!f.path("-").exists());
+    let (code, _, stderr) = run(&["build", "spec.yaml", "-o", "-"]);
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("error: `-o -`: a build writes one file per format, which standard output cannot hold apart; give a base path such as `figures/485B`\n"), "{stderr}");
+    let (code, _, stderr) = run(&["build", "spec.yaml", "--deps", "-"]);
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("error: `--deps -`: the depfile would be mixed with the `wrote` lines on standard output; give a file such as `figures/485B.d`\n"), "{stderr}");
+    assert!(!f.path("-").exists() && !f.path("out").exists());
+}
+
+#[cfg(unix)]
+fn kind(path: &std::path::Path) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let t = std::fs::symlink_metadata(path).unwrap().file_type();
+    match () {
+        _ if t.is_symlink() => "symlink",
+        _ if t.is_char_device() => "char device",
+        _ if t.is_fifo() => "fifo",
+        _ if t.is_file() => "file",
+        _ => "other",
+    }
+    .into()
+}
+
+/// r18: as root, `--deps /dev/null` renamed a regular file over /dev/null.
+/// Devices and descriptors are written into; nothing special is replaced.
+#[cfg(unix)]
+#[test]
+fn r18_devices_are_written_into_never_replaced() {
+    let f = Fixture::new();
+    good(&f);
+    let null = std::path::Path::new("/dev/null");
+    assert_eq!(kind(null), "char device");
+    let (code, _, stderr) = f.run(&["spec.yaml", "-q", "--deps", "/dev/null"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    let (code, _, stderr) =
+        crate::util::run_in(&f.path(""), &["data", "spec.yaml", "-o", "/dev/null"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(kind(null), "char device");
+    // Written into, and a device that fails says so.
+    let (code, _, stderr) = f.run(&["spec.yaml", "-q", "--deps", "/dev/full"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            1,
+            "error: cannot write `/dev/full`: No space left on device (os error 28)\n"
+        )
+    );
+    assert_eq!(kind(std::path::Path::new("/dev/full")), "char device");
+    // A descriptor: /dev/stdout, into a file opened for appending.
+    std::fs::write(f.path("log"), "kept\n").unwrap();
+    let log = std::fs::File::options()
+        .append(true)
+        .open(f.path("log"))
+        .unwrap();
+    let (code, stderr) = run_to(&f, &["data", "spec.yaml", "-o", "/dev/stdout"], log.into());
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    let text = std::fs::read_to_string(f.path("log")).unwrap();
+    assert!(text.starts_with("kept\npp,tp,state,"), "{text}");
+}
+
+/// A FIFO is written into when a process reads it, and is an error (not a
+/// build that hangs) when none does.
+#[cfg(unix)]
+#[test]
+fn r18_a_fifo_is_written_into_when_read() {
+    let f = Fixture::new();
+    good(&f);
+    let fifo = f.path("numbers.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (code, _, stderr) =
+        crate::util::run_in(&f.path(""), &["data", "spec.yaml", "-o", "numbers.csv"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            1,
+            "error: cannot write `numbers.csv`: it is a FIFO that no process is reading\n"
+        )
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    // The reader must have opened the FIFO before memheat looks.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (code, _, stderr) =
+        crate::util::run_in(&f.path(""), &["data", "spec.yaml", "-o", "numbers.csv"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert!(reader.join().unwrap().starts_with("pp,tp,state,"));
+    assert_eq!(kind(&fifo), "fifo");
+}
+
+/// An output that is a symlink replaces the file it names, atomically; the
+/// link stays a link, also when its file does not exist yet.
+#[cfg(unix)]
+#[test]
+fn r18_a_symlinked_output_replaces_its_target_not_the_link() {
+    let f = Fixture::new();
+    good(&f);
+    std::fs::create_dir_all(f.path("real")).unwrap();
+    std::fs::create_dir_all(f.path("out")).unwrap();
+    std::fs::write(f.path("real/fig.pdf"), "old").unwrap();
+    std::os::unix::fs::symlink("../real/fig.pdf", f.path("out/fig.pdf")).unwrap();
+    // Dangling: the PNG does not exist yet.
+    std::os::unix::fs::symlink("../real/fig.png", f.path("out/fig.png")).unwrap();
+    std::os::unix::fs::symlink("real/fig.d", f.path("fig.d")).unwrap();
+    let (code, stdout, stderr) = f.run(&["spec.yaml", "--deps", "fig.d"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(stdout, "wrote out/fig.pdf\nwrote out/fig.png\n");
+    for (link, real) in [
+        ("out/fig.pdf", "real/fig.pdf"),
+        ("out/fig.png", "real/fig.png"),
+        ("fig.d", "real/fig.d"),
+    ] {
+        assert_eq!(kind(&f.path(link)), "symlink", "{link}");
+        assert_eq!(kind(&f.path(real)), "file", "{real}");
+    }
+    assert!(
+        std::fs::read(f.path("real/fig.pdf"))
+            .unwrap()
+            .starts_with(b"%PDF")
+    );
+    assert!(
+        std::fs::read(f.path("real/fig.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
+    assert!(
+        std::fs::read_to_string(f.path("real/fig.d"))
+            .unwrap()
+            .starts_with("out/fig.pdf out/fig.png:")
+    );
+    // A link into what the build reads is still refused.
+    std::os::unix::fs::symlink("spec.yaml", f.path("spec.csv")).unwrap();
+    let (code, _, stderr) =
+        crate::util::run_in(&f.path(""), &["data", "spec.yaml", "-o", "spec.csv"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with(
+            "error: output `spec.csv` would overwrite `spec.yaml`, which this build reads"
+        ),
+        "{stderr}"
+    );
+}
+
+/// r18: `-o fig.PDF` wrote fig.PDF.pdf, and `-o out/.` wrote `out/..pdf`.
+#[test]
+fn r18_output_bases_of_any_case_or_with_a_dot() {
+    let f = Fixture::new();
+    good(&f);
+    let (code, stdout, stderr) = f.run(&["spec.yaml", "-o", "out/x.PDF"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(stdout, "wrote out/x.pdf\nwrote out/x.png\n");
+    for (base, message) in [
+        ("out/.", "error: output base `out/.` has no file name\n"),
+        ("out/x.", "error: output base `out/x.` ends in `.`\n"),
+        (
+            "out/.Png",
+            "error: output base `out/.Png` is only an extension\n",
+        ),
+    ] {
+        let (code, _, stderr) = f.run(&["spec.yaml", "-o", base]);
+        assert_eq!(code, 1, "{base}");
+        assert!(stderr.starts_with(message), "{base}: {stderr}");
+    }
+    let names: Vec<String> = std::fs::read_dir(f.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}

@@ -324,6 +324,7 @@ fn build_options(args: &BuildArgs) -> BuildOptions {
         dpi: args.dpi,
         // Specs of one paper often read the same sweep.
         traces: Some(Default::default()),
+        depfile: args.deps.is_some(),
         ..args.overrides.options(args.strict)
     }
 }
@@ -474,10 +475,7 @@ fn report_builds(
                 if args.deps.is_some() {
                     match crate::deps::render(&built.written, &built.deps) {
                         Ok(rule) => rules.push_str(&rule),
-                        Err(e) => {
-                            all_ok = false;
-                            let _ = writeln!(err, "error: {e}");
-                        }
+                        Err(e) => all_ok &= report(e.into(), format),
                     }
                 }
             }
@@ -487,7 +485,10 @@ fn report_builds(
             }
         }
     }
-    if let Some(path) = &args.deps {
+    let unnameable = results
+        .iter()
+        .any(|r| matches!(r, Err(failed) if matches!(failed.error, crate::Error::Deps(_))));
+    if let Some(path) = args.deps.as_ref().filter(|_| !unnameable) {
         // The depfile must not replace anything any of the builds read.
         let read: Vec<PathBuf> = results
             .iter()

@@ -361,3 +361,207 @@ fn r18_output_bases_of_any_case_or_with_a_dot() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+// ---------------------------------------------------------------- depfiles
+
+/// Whether GNU make can be run; tests that need it say when they skip.
+fn have_make(test: &str) -> bool {
+    let found = std::process::Command::new("make")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"GNU Make"));
+    if !found {
+        eprintln!("{test}: skipped, GNU make is not installed");
+    }
+    found
+}
+
+fn set_mtime(path: &std::path::Path, seconds_ago: u64) {
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(seconds_ago);
+    std::fs::File::open(path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+}
+
+/// Runs `make -r GOAL` in `dir`: (exit code, stdout, stderr). A goal with
+/// `=` would be a variable on the command line; the first rule's target,
+/// which the depfile's is, is the default goal (but never one with `%`).
+fn make(dir: &std::path::Path, goal: &str) -> (i32, String, String) {
+    let goal = if goal.contains('=') { None } else { Some(goal) };
+    let out = std::process::Command::new("make")
+        .args(["-r", "-R", "--"])
+        .args(goal)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A sweep whose one trace lies in the directory `name`, built into an
+/// output base that has `name` in it too, with --deps: (fixture, code,
+/// stdout, stderr).
+fn build_with_deps(name: &str) -> (Fixture, i32, String, String) {
+    let f = Fixture::new();
+    let dir = format!("traces/{name}");
+    f.write(
+        &format!("{dir}/{}", Fixture::trace_name(1, 1, 1)),
+        crate::errors::trace_json("40960.0", "61440.0"),
+    );
+    // Something a wildcard in the name would also match.
+    std::fs::create_dir_all(f.path("traces/axb")).unwrap();
+    f.write(
+        "spec.yaml",
+        "inputs:\n  traces: 'traces/*/*.json'\noutput: {dpi: 20, formats: [svg]}\n",
+    );
+    let base = format!("out/{name}-fig");
+    let (code, stdout, stderr) = f.run(&["spec.yaml", "-q", "--deps", "fig.d", "-o", &base]);
+    (f, code, stdout, stderr)
+}
+
+/// r18: a depfile naming `tp=4,pp=8/` made make read a variable assignment
+/// and lose the rule; `;`, `|`, `(…)`, wildcards and `~` were misread too.
+/// Each name is checked with real make: up to date after the build,
+/// rebuilt when the trace changes, and rebuilt (not "No rule to make
+/// target") when the trace is deleted.
+#[test]
+fn r18_depfiles_name_every_path_as_make_reads_it() {
+    if !have_make("r18_depfiles_name_every_path_as_make_reads_it") {
+        return;
+    }
+    let names = [
+        "tp=4,pp=8",
+        "=lead",
+        "a b",
+        "a#b",
+        "a:b",
+        "a%b",
+        "a$b",
+        "a$(x)b",
+        "a|b",
+        "a(b",
+        "a)b",
+        "x(1)y",
+        "a*b",
+        "a?b",
+        "a[1]b",
+        "a[x",
+        "~home",
+        "x~",
+        r"a\b",
+        r"a\ b",
+        r"a\#b",
+        r"a\=b",
+        r"a\%b",
+        r"a\|b",
+        "a'b",
+        "a\"b",
+        "a,b",
+        "a{b,c}",
+        "ü",
+        "-x",
+        "a  b",
+        "all: x",
+        ".PHONY",
+    ];
+    for name in names {
+        let (f, code, _, stderr) = build_with_deps(name);
+        assert_eq!((code, stderr.as_str()), (0, ""), "{name:?}");
+        let depfile = std::fs::read_to_string(f.path("fig.d")).unwrap();
+        let targets = depfile.split(": \\\n").next().unwrap();
+        f.write(
+            "Makefile",
+            format!("include fig.d\n{targets}:\n\t@echo rebuilt\n"),
+        );
+        let trace = f.path(&format!("traces/{name}/{}", Fixture::trace_name(1, 1, 1)));
+        let output = f.path(&format!("out/{name}-fig.svg"));
+        let settle = || {
+            for input in ["spec.yaml", "traces", "traces/axb"] {
+                set_mtime(&f.path(input), 1000);
+            }
+            set_mtime(&f.path(&format!("traces/{name}")), 1000);
+            if trace.exists() {
+                set_mtime(&trace, 1000);
+            }
+            set_mtime(&output, 500);
+        };
+        settle();
+        let context = format!("{name:?} with\n{depfile}");
+        let goal = format!("out/{name}-fig.svg");
+        let (code, stdout, stderr) = make(&f.path(""), &goal);
+        assert_eq!((code, stderr.as_str()), (0, ""), "up to date: {context}");
+        assert!(stdout.ends_with("is up to date.\n"), "{stdout}{context}");
+        set_mtime(&output, 2000);
+        assert_eq!(
+            make(&f.path(""), &goal),
+            (0, "rebuilt\n".into(), String::new()),
+            "changed trace: {context}"
+        );
+        settle();
+        std::fs::remove_file(&trace).unwrap();
+        settle();
+        assert_eq!(
+            make(&f.path(""), &goal),
+            (0, "rebuilt\n".into(), String::new()),
+            "deleted trace: {context}"
+        );
+    }
+}
+
+/// What no spelling makes make read back is an error before anything is
+/// written.
+#[test]
+fn r18_a_path_make_cannot_read_is_an_error_before_writing() {
+    for (name, path, reason) in [
+        // The outputs are checked first, then the spec, the traces, the
+        // directories.
+        (
+            "a;b",
+            "out/a;b-fig.svg",
+            "make reads `;` as the start of a recipe, whatever quotes it",
+        ),
+        (
+            "a\tb",
+            "out/a\\u{9}b-fig.svg",
+            "make reads a tab in a name as a space, whatever quotes it",
+        ),
+        (
+            "lib(m)",
+            "traces/lib(m)",
+            "make reads `name(member)` as a member of an archive",
+        ),
+        // make looks at the whole path: `traces/(b)` is member `b` of an
+        // archive `traces/`.
+        (
+            "(b)",
+            "traces/(b)",
+            "make reads `name(member)` as a member of an archive",
+        ),
+        (
+            r"a\*b",
+            r"out/a\*b-fig.svg",
+            "make cannot read a backslash before a wildcard (`*`, `?`, `[`)",
+        ),
+        (
+            "a\\",
+            "traces/a\\",
+            "make cannot read a name that ends in a backslash",
+        ),
+    ] {
+        let (f, code, stdout, stderr) = build_with_deps(name);
+        assert_eq!((code, stdout.as_str()), (1, ""), "{name:?}");
+        assert_eq!(
+            stderr,
+            format!(
+                "error: `{path}` cannot be named in a make depfile: {reason}\n  = hint: rename it (or the directory it is in), or build without --deps\n"
+            ),
+            "{name:?}"
+        );
+        assert!(!f.path("out").exists(), "{name:?}: nothing is written");
+        assert!(!f.path("fig.d").exists(), "{name:?}");
+    }
+}

@@ -17,8 +17,10 @@ use std::str::FromStr;
 
 use serde_yaml::Value;
 
-use super::error::{Place, SpecError, SpecSource, message_of, yaml_error};
-use super::locate::{Key, locate, locate_key, parse_key_path, suggest_key, token_span};
+use super::error::{Place, SpecError, SpecSource, message_of, yaml_error, yaml_error_typed};
+use super::locate::{
+    Key, find_quoted, locate, locate_key, parse_key_path, suggest_key, token_span,
+};
 use super::{KeyError, MAX_ALIASES, aliases};
 use crate::paths::shown;
 
@@ -121,35 +123,6 @@ impl Node {
         }
         node
     }
-}
-
-/// The key path, below `keys`, of the first scalar whose text contains
-/// `quoted`: serde_yaml places an error of our own value parsers (a bad
-/// colour, a null where a value is needed) at the enclosing mapping, but
-/// the message quotes the value (null as `~`).
-fn find_quoted<'a>(value: &'a Value, keys: &mut Vec<Key<'a>>, quoted: &str) -> bool {
-    let children: Vec<(Key<'a>, &'a Value)> = match value {
-        Value::Mapping(map) => map
-            .iter()
-            .filter_map(|(k, v)| Some((Key::Field(k.as_str()?), v)))
-            .collect(),
-        Value::Sequence(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (Key::Index(i), v))
-            .collect(),
-        Value::Tagged(tagged) => return find_quoted(&tagged.value, keys, quoted),
-        Value::Null => return quoted == "~",
-        scalar => return serde_yaml::to_string(scalar).is_ok_and(|t| t.contains(quoted)),
-    };
-    for (key, child) in children {
-        keys.push(key);
-        if find_quoted(child, keys, quoted) {
-            return true;
-        }
-        keys.pop();
-    }
-    false
 }
 
 /// A `--set KEY.PATH=VALUE` flag: one more layer over the spec and its
@@ -287,7 +260,7 @@ impl Sources {
                 Key::Index(i) => v.get(i),
             });
             let mut found = keys.clone();
-            if below.is_some_and(|v| find_quoted(v, &mut found, quoted)) {
+            if below.is_some_and(|v| find_quoted(v, &mut found, quoted, &|_| false)) {
                 keys = found;
             }
         }
@@ -546,7 +519,7 @@ fn one_per_section<T: serde::de::DeserializeOwned>(
     spec: &SpecSource,
     first: serde_yaml::Error,
 ) -> SpecError {
-    let mut error = yaml_error(spec, &first);
+    let mut error = yaml_error_typed::<T>(spec, &first);
     let mut text = spec.text.clone();
     let mut blanked = vec![];
     let mut last = first;
@@ -576,7 +549,7 @@ fn one_per_section<T: serde::de::DeserializeOwned>(
         match serde_yaml::from_str::<T>(&text) {
             Ok(_) => break,
             Err(next) if sectioned(&next) => {
-                error.also.push(yaml_error(spec, &next));
+                error.also.push(yaml_error_typed::<T>(spec, &next));
                 last = next;
             }
             Err(_) => break,

@@ -565,3 +565,54 @@ fn r18_a_path_make_cannot_read_is_an_error_before_writing() {
         assert!(!f.path("fig.d").exists(), "{name:?}");
     }
 }
+
+// ------------------------------------------------------ messages point right
+
+/// r18: a bad regex in a double-quoted string (`"\\d"`, as many write it)
+/// was not found in the text, and the error pointed at the mapping's first
+/// key; a neighbour containing the quoted text drew the label instead.
+#[test]
+fn r18_a_regex_error_in_a_double_quoted_string_points_at_its_key() {
+    assert_eq!(
+        spec_error(
+            "inputs:\n  traces: \"traces/*.json\"\n  rank: \"0\"\n  filename: \"tp(?P<tp>\\\\d+\"\n"
+        ),
+        "error: inputs: invalid regular expression `tp(?P<tp>\\d+`: unclosed group
+  ┌─ spec.yaml:4:13
+  │
+4 │   filename: \"tp(?P<tp>\\\\d+\"
+  │             ^^^^^^^^^^^^^^^
+
+"
+    );
+    assert_eq!(
+        spec_error(
+            "inputs:\n  traces: traces/*.json\n  logs:\n    success: logs/ok.log\n    line: \"x(\\\\d\"\n"
+        ),
+        "error: inputs.logs: invalid regular expression `x(\\d`: unclosed group
+  ┌─ spec.yaml:5:11
+  │
+5 │     line: \"x(\\\\d\"
+  │           ^^^^^^^
+
+"
+    );
+    // The neighbour `traces` contains `(`; the bad value is `filename`'s.
+    assert_eq!(
+        spec_error("inputs: {traces: \"traces/(*.json\", filename: \"(\"}\n"),
+        "error: inputs: invalid regular expression `(`: unclosed group
+  ┌─ spec.yaml:1:47
+  │
+1 │ inputs: {traces: \"traces/(*.json\", filename: \"(\"}
+  │                                               ^
+
+"
+    );
+    // A bad colour in a double-quoted string, in a state's patch.
+    assert!(
+        spec_error(
+            "inputs: {traces: traces/*.json}\ncells:\n  failed: {text: \"#x\", fill: \"#x\"}\n"
+        )
+        .contains("  ┌─ spec.yaml:3:31\n"),
+    );
+}

@@ -393,6 +393,34 @@ impl Spec {
 fn check_part(part: &Part) -> Vec<KeyError> {
     let mut errors = Vec::new();
     use Key::Field as F;
+    let mut globs = vec![(
+        "traces",
+        vec![F("inputs"), F("traces")],
+        &part.inputs.traces,
+    )];
+    if let Some(logs) = &part.inputs.logs {
+        globs.push((
+            "success",
+            vec![F("inputs"), F("logs"), F("success")],
+            &logs.success,
+        ));
+        globs.push((
+            "failure",
+            vec![F("inputs"), F("logs"), F("failure")],
+            &logs.failure,
+        ));
+    }
+    for (name, keys, list) in globs {
+        for (i, glob) in list.0.iter().enumerate() {
+            if let Err((message, hint)) = super::glob_syntax::check(glob, name) {
+                let mut keys = keys.clone();
+                if list.0.len() > 1 {
+                    keys.push(Key::Index(i));
+                }
+                errors.push(KeyError::new(&keys, message, Some(hint)));
+            }
+        }
+    }
     let x = part.axes.x.field(&X_DEFAULTS);
     let y = part.axes.y.field(&Y_DEFAULTS);
     if x == y {

@@ -125,6 +125,43 @@ impl Node {
     }
 }
 
+/// serde_yaml does not apply YAML 1.1 merge keys; `<<` would be an unknown
+/// key (or, in a mapping of free keys, silently data).
+const MERGE_KEY: &str = "YAML merge keys (`<<`) are not supported";
+const MERGE_KEY_HINT: &str = "to share keys between specs, put them in a base and write `extends: base.yaml` (mappings merge key by key); within one spec, write the keys out";
+
+/// The key path of the first `<<` key, if any.
+fn merge_key<'a>(value: &'a Value, keys: &mut Vec<Key<'a>>) -> Option<Vec<Key<'a>>> {
+    match value {
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                let Some(name) = k.as_str() else { continue };
+                keys.push(Key::Field(name));
+                if name == "<<" {
+                    return Some(keys.clone());
+                }
+                if let Some(found) = merge_key(v, keys) {
+                    return Some(found);
+                }
+                keys.pop();
+            }
+            None
+        }
+        Value::Sequence(items) => {
+            for (i, v) in items.iter().enumerate() {
+                keys.push(Key::Index(i));
+                if let Some(found) = merge_key(v, keys) {
+                    return Some(found);
+                }
+                keys.pop();
+            }
+            None
+        }
+        Value::Tagged(tagged) => merge_key(&tagged.value, keys),
+        _ => None,
+    }
+}
+
 /// A `--set KEY.PATH=VALUE` flag: one more layer over the spec and its
 /// bases. The value is YAML, as it would be in the spec.
 #[derive(Debug, Clone)]
@@ -160,6 +197,9 @@ impl FromStr for Set {
         }
         let value = serde_yaml::from_str::<Value>(text)
             .map_err(|e| format!("the value is not valid YAML: {}", message_of(&e)))?;
+        if merge_key(&value, &mut vec![]).is_some() {
+            return Err(format!("{MERGE_KEY}: write the keys out"));
+        }
         let value = keys.iter().rev().fold(value, |value, key| {
             Value::Mapping([(Value::from(*key), value)].into_iter().collect())
         });
@@ -399,6 +439,13 @@ impl Chain<'_> {
         }
         let mut value: Value =
             serde_yaml::from_str(&source.text).map_err(|e| Box::new(yaml_error(&source, &e)))?;
+        if let Some(keys) = merge_key(&value, &mut vec![]) {
+            return Err(Box::new(source.error_at(
+                locate_key(&source.text, &keys),
+                MERGE_KEY.into(),
+                Some(MERGE_KEY_HINT.into()),
+            )));
+        }
         let bases = match &mut value {
             Value::Mapping(map) => map.remove("extends"),
             // An empty base is harmless; a list or a scalar would be

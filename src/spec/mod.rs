@@ -12,10 +12,12 @@
 //! - `values`: the scalar types with a grammar of their own;
 //! - `check`: rules across keys;
 //! - `layers`: `extends` and `--set`, merged with each value's origin;
+//! - `glob_syntax`: shell glob syntax the walk would read otherwise;
 //! - `error` and `locate`: pointing an error at the YAML.
 
 mod check;
 mod error;
+mod glob_syntax;
 mod layers;
 mod locate;
 mod schema;

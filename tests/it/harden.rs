@@ -616,3 +616,65 @@ fn r18_a_regex_error_in_a_double_quoted_string_points_at_its_key() {
         .contains("  ┌─ spec.yaml:3:31\n"),
     );
 }
+
+/// r18: YAML merge keys were "unknown field `<<`" (or silently data), and
+/// braces and `[^…]` in globs matched nothing or the wrong files.
+#[test]
+fn r18_unsupported_syntax_is_named() {
+    assert_eq!(
+        spec_error("inputs: {traces: traces/*.json}\nstyle:\n  <<: {gap: 2pt}\n  font-size: 8pt\n"),
+        "error: YAML merge keys (`<<`) are not supported
+  ┌─ spec.yaml:3:3
+  │
+3 │   <<: {gap: 2pt}
+  │   ^^
+  │
+  = hint: to share keys between specs, put them in a base and write `extends: base.yaml` (mappings merge key by key); within one spec, write the keys out
+
+"
+    );
+    // With an anchor, as it is mostly written, and in a list.
+    assert!(
+        spec_error("base: &b {gap: 2pt}\ninputs: {traces: traces/*.json}\nthresholds:\n  - {<<: *b, metric: theory, above: 1}\n")
+            .starts_with("error: YAML merge keys (`<<`) are not supported\n  ┌─ spec.yaml:4:6\n"),
+    );
+    assert_eq!(
+        spec_error("inputs:\n  traces: [traces/a.json, 'traces/{b,c}/*.json']\n"),
+        "error: glob `traces/{b,c}/*.json` uses braces, which memheat's globs do not expand
+  ┌─ spec.yaml:2:27
+  │
+2 │   traces: [traces/a.json, 'traces/{b,c}/*.json']
+  │                           ^^^^^^^^^^^^^^^^^^^^^
+  │
+  = hint: list one glob per alternative: `traces: [traces/b/*.json, traces/c/*.json]`
+
+"
+    );
+    assert!(
+        spec_error("inputs:\n  traces: traces/*.json\n  logs: {failure: 'logs/[^o]*.log'}\n")
+            .starts_with("error: glob `logs/[^o]*.log` uses `[^…]`, which memheat's globs read as `^` or any of the other characters\n  ┌─ spec.yaml:3:19\n"),
+    );
+    // A panel's glob names the panel.
+    let e = spec_error("panels:\n  - title: A\n    inputs: {traces: 'traces/{x,y}.json'}\n");
+    assert!(
+        e.starts_with("error: panels[0] (A): glob `traces/{x,y}.json` uses braces"),
+        "{e}"
+    );
+    // On the command line too.
+    let f = Fixture::new();
+    good(&f);
+    let (code, _, stderr) = f.run(&["spec.yaml", "--set", "inputs.traces=traces/{a,b}.json"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with(
+            "error: --set inputs.traces=traces/{a,b}.json: glob `traces/{a,b}.json` uses braces"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = f.run(&["spec.yaml", "--set", "style={<<: {gap: 2pt}}"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("YAML merge keys (`<<`) are not supported: write the keys out"),
+        "{stderr}"
+    );
+}

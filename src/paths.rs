@@ -21,7 +21,7 @@ pub fn output_base(base: &Path) -> Result<PathBuf, (String, String)> {
     let text = base.as_os_str().to_string_lossy();
     // The last component as written: `Path::file_name` of `out/.` is `out`,
     // which made `-o out/.` write `out/..pdf`.
-    let last = text.rsplit(['/', '\\']).next().unwrap_or("");
+    let last = text.rsplit(std::path::is_separator).next().unwrap_or("");
     let name = base.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.is_empty() || last.is_empty() || last == "." || last == ".." {
         return Err((
@@ -152,6 +152,9 @@ mod tests {
         assert_eq!(ok("out/PDF"), Path::new("out/PDF"));
         assert_eq!(ok("out/ü.pdf"), Path::new("out/ü"));
         assert_eq!(ok("out/üpdf"), Path::new("out/üpdf"));
+        // A backslash is a file name's character on Unix, not a separator.
+        #[cfg(unix)]
+        assert_eq!(ok("out/a\\"), Path::new("out/a\\"));
         for bad in [
             "out/",
             "/",

@@ -256,6 +256,14 @@ impl Sources {
         })
     }
 
+    /// Whether any layer wrote the top-level `key`.
+    pub(super) fn writes(&self, key: &str) -> bool {
+        match &self.tree.kind {
+            Kind::Map(map) => map.iter().any(|(k, _)| k.as_str() == Some(key)),
+            Kind::Leaf(_) => false,
+        }
+    }
+
     /// The spec given on the command line.
     pub fn spec(&self) -> &SpecSource {
         &self.files[0]

@@ -74,7 +74,8 @@ pub fn parse(
     read: &mut dyn FnMut(&std::path::Path) -> std::io::Result<String>,
 ) -> Result<(Spec, Sources), Box<SpecError>> {
     let sources = Sources::read(spec, flags, read)?;
-    let spec: Spec = sources.deserialize()?;
+    let mut spec: Spec = sources.deserialize()?;
+    spec.follow_display_unit(sources.writes("thresholds"));
     spec.check().map_err(|errors| {
         let mut located = errors.into_iter().map(|e| sources.error(e));
         let mut first = located.next().expect("check fails with at least one error");

@@ -306,6 +306,10 @@ pub struct ColorSpec {
     pub title: Option<String>,
     #[serde(default = "default_ticks")]
     pub ticks: u32,
+    /// The memory range when none is written: 0 to 80 GiB, in display
+    /// units (set by [`Spec::follow_display_unit`]).
+    #[serde(skip, default = "memory_range")]
+    pub memory_range: [f64; 2],
 }
 
 impl Default for ColorSpec {
@@ -318,8 +322,13 @@ impl Default for ColorSpec {
             reverse: false,
             title: None,
             ticks: default_ticks(),
+            memory_range: memory_range(),
         }
     }
+}
+
+fn memory_range() -> [f64; 2] {
+    MEMORY_RANGE
 }
 
 /// The metric that is a ratio, not an amount of memory.
@@ -327,12 +336,12 @@ pub const RATIO: &str = "ratio";
 
 impl ColorSpec {
     /// The range written, else 0 to 2 for the ratio (1, "as predicted",
-    /// in the middle) and 0 to 80 (an 80 GB GPU) for memory.
+    /// in the middle) and 0 to 80 GiB (an 80 GB GPU) for memory.
     pub fn range(&self) -> [f64; 2] {
         self.range.unwrap_or(if self.metric == RATIO {
             [0.0, 2.0]
         } else {
-            MEMORY_RANGE
+            self.memory_range
         })
     }
 
@@ -340,9 +349,25 @@ impl ColorSpec {
     /// implausibly large; for the ratio, the memory default's.
     pub fn memory_top(&self) -> f64 {
         if self.metric == RATIO {
-            MEMORY_RANGE[1]
+            self.memory_range[1]
         } else {
             self.range()[1]
+        }
+    }
+}
+
+impl Spec {
+    /// The defaults written in GiB (the colour range's 80, the default
+    /// threshold's 80) in the display unit, so that `display: MiB` does not
+    /// clip every cell at 80 MiB and hatch it as above 80. `thresholds` is
+    /// whether the spec wrote its own.
+    pub(super) fn follow_display_unit(&mut self, thresholds: bool) {
+        let per_gib = Unit::GiB.bytes() / self.units.display.bytes();
+        self.color.memory_range = MEMORY_RANGE.map(|v| v * per_gib);
+        if !thresholds {
+            for t in &mut self.thresholds {
+                t.above = t.above.map(|v| v * per_gib);
+            }
         }
     }
 }
@@ -656,6 +681,7 @@ fn default_input_unit() -> Unit {
 fn default_display_unit() -> Unit {
     Unit::GiB
 }
+/// In GiB.
 const MEMORY_RANGE: [f64; 2] = [0.0, 80.0];
 fn default_metric() -> String {
     "actual".into()

@@ -37,27 +37,60 @@ fn r18_one_key_of_a_state_keeps_its_other_defaults() {
 // ------------------------------------------------------------------- units
 
 /// r18: `display: MiB` kept the label "GB": every number 1024 times too
-/// large under its label.
+/// large under its label. And the defaults written in GiB (colour range 0
+/// to 80, threshold above 80) were read as MiB: every cell clipped to the
+/// darkest colour and hatched. Another display unit changes the numbers and
+/// their label, never the colours or the marks.
 #[test]
 fn r18_the_unit_label_follows_the_display_unit() {
     let f = Fixture::new();
     good(&f);
-    f.write(
-        "spec.yaml",
-        format!("{}units: {{display: MiB}}\n", crate::errors::SPEC),
-    );
-    let built = f.build().unwrap();
+    f.trace(2, 2, 1, &crate::errors::trace_json("70000.0", "92160.0"));
+    let build = |units: &str| {
+        f.write(
+            "spec.yaml",
+            format!("{}units: {units}\n", crate::errors::SPEC),
+        );
+        f.build().unwrap()
+    };
+    let gib = build("{display: GiB}");
+    let mib = build("{display: MiB}");
     assert_eq!(
-        cell(&built, "1", "1").lines,
+        cell(&mib, "1", "1").lines,
         ["Actual: 40960.0MiB", "Theory: 61440.0MiB"]
     );
-    let labels: Vec<&str> = built
-        .table
-        .legend
-        .iter()
-        .map(|l| l.label.as_str())
-        .collect();
-    assert!(labels.contains(&"Theory > 80MiB"), "{labels:?}");
+    for (tp, pp) in [("1", "1"), ("2", "2")] {
+        let (a, b) = (cell(&gib, tp, pp), cell(&mib, tp, pp));
+        assert_eq!(a.fill, b.fill, "{tp},{pp}");
+        assert_eq!(a.marks.len(), b.marks.len(), "{tp},{pp}");
+    }
+    assert!(cell(&mib, "1", "1").marks.is_empty());
+    assert_eq!(cell(&mib, "2", "2").marks.len(), 1);
+    let labels = |b: &memheat::Built| -> Vec<String> {
+        b.table.legend.iter().map(|l| l.label.clone()).collect()
+    };
+    assert!(
+        labels(&gib).contains(&"Theory > 80GB".to_string()),
+        "{:?}",
+        labels(&gib)
+    );
+    assert!(
+        labels(&mib).contains(&"Theory > 81920MiB".to_string()),
+        "{:?}",
+        labels(&mib)
+    );
+    // TiB: 80 GiB is 0.078 TiB; the cell text keeps its decimals.
+    let tib = build("{display: TiB}");
+    assert_eq!(cell(&tib, "2", "2").fill, cell(&gib, "2", "2").fill);
+    assert!(
+        labels(&tib).contains(&"Theory > 0.078TiB".to_string()),
+        "{:?}",
+        labels(&tib)
+    );
+    // Thresholds and a range written in the spec are the user's, in display units.
+    let own =
+        build("{display: MiB}\nthresholds: [{metric: theory, above: 80}]\ncolor: {range: [0, 80]}");
+    assert_eq!(cell(&own, "1", "1").marks.len(), 1);
 }
 
 #[test]

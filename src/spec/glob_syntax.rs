@@ -23,7 +23,10 @@ pub(super) fn check(glob: &str, key: &str) -> Result<(), (String, String)> {
                         format!(
                             "glob `{glob}` uses `[^…]`, which memheat's globs read as `^` or any of the other characters"
                         ),
-                        format!("negate a set with `!`, as in the shell's globs: `{fixed}`"),
+                        format!(
+                            "negate a set with `!`, as in the shell's globs: `{fixed}`; for `^` as one of the characters, write it after the first: `{}`",
+                            caret_later(glob)
+                        ),
                     ));
                 }
                 i = bracket_end(&chars, i).unwrap_or(chars.len());
@@ -38,8 +41,9 @@ pub(super) fn check(glob: &str, key: &str) -> Result<(), (String, String)> {
                     return Err((
                         format!("glob `{glob}` uses braces, which memheat's globs do not expand"),
                         format!(
-                            "list one glob per alternative: `{key}: [{}{more}]`",
-                            shown.join(", ")
+                            "list one glob per alternative: `{key}: [{}{more}]`; for a name with braces in it, write `[{{]` for `{{`: `{}`",
+                            shown.join(", "),
+                            literal_braces(glob)
                         ),
                     ));
                 }
@@ -184,6 +188,54 @@ fn expand(glob: &str) -> Vec<String> {
     vec![glob.to_string()]
 }
 
+/// `glob` with each `{` outside a set written `[{]`, which the glob crate
+/// matches as the character itself.
+fn literal_braces(glob: &str) -> String {
+    let chars: Vec<char> = glob.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '[' {
+            let end = bracket_end(&chars, i).unwrap_or(chars.len());
+            out.extend(&chars[i..end]);
+            i = end;
+        } else {
+            if chars[i] == '{' {
+                out.push_str("[{]");
+            } else {
+                out.push(chars[i]);
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `glob` with each set that opens with `^` written with the `^` moved to
+/// the end (`[^0-9]` as `[0-9^]`), a set of those characters and `^`.
+fn caret_later(glob: &str) -> String {
+    let chars: Vec<char> = glob.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '[' {
+            let end = bracket_end(&chars, i).unwrap_or(chars.len());
+            let set: String = chars[i..end].iter().collect();
+            match set.strip_prefix("[^").and_then(|r| r.strip_suffix(']')) {
+                Some(members) if !members.is_empty() => {
+                    out.push_str(&format!("[{members}^]"));
+                }
+                _ => out.push_str(&set),
+            }
+            i = end;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// `glob` with each `[^` that opens a set written `[!`.
 fn negations(glob: &str) -> String {
     let chars: Vec<char> = glob.chars().collect();
@@ -223,20 +275,19 @@ mod tests {
             error("runs/{a,b}/*.json"),
             (
                 "glob `runs/{a,b}/*.json` uses braces, which memheat's globs do not expand".into(),
-                "list one glob per alternative: `traces: [runs/a/*.json, runs/b/*.json]`".into()
+                "list one glob per alternative: `traces: [runs/a/*.json, runs/b/*.json]`; for a name with braces in it, write `[{]` for `{`: `runs/[{]a,b}/*.json`".into()
             )
         );
-        assert_eq!(
-            error("r/{x,y{1,2}}/t.json").1,
-            "list one glob per alternative: `traces: [r/x/t.json, r/y1/t.json, r/y2/t.json]`"
-        );
-        assert_eq!(
-            error("tp{1..3}/*.json").1,
-            "list one glob per alternative: `traces: [tp1/*.json, tp2/*.json, tp3/*.json]`"
-        );
-        assert_eq!(
-            error("{a,b}/{c,d,e}/{f,g}.json").1,
-            "list one glob per alternative: `traces: [a/c/f.json, a/c/g.json, a/d/f.json, a/d/g.json, a/e/f.json, a/e/g.json, b/c/f.json, b/c/g.json, …]`"
+        assert!(error("r/{x,y{1,2}}/t.json").1.starts_with(
+            "list one glob per alternative: `traces: [r/x/t.json, r/y1/t.json, r/y2/t.json]`;"
+        ));
+        assert!(error("tp{1..3}/*.json").1.starts_with(
+            "list one glob per alternative: `traces: [tp1/*.json, tp2/*.json, tp3/*.json]`;"
+        ));
+        assert!(
+            error("{a,b}/{c,d,e}/{f,g}.json")
+                .1
+                .starts_with("list one glob per alternative: `traces: [a/c/f.json, a/c/g.json, a/d/f.json, a/d/g.json, a/e/f.json, a/e/g.json, b/c/f.json, b/c/g.json, …]`;")
         );
     }
 
@@ -246,12 +297,12 @@ mod tests {
             error("runs/[^0-9]*.json"),
             (
                 "glob `runs/[^0-9]*.json` uses `[^…]`, which memheat's globs read as `^` or any of the other characters".into(),
-                "negate a set with `!`, as in the shell's globs: `runs/[!0-9]*.json`".into()
+                "negate a set with `!`, as in the shell's globs: `runs/[!0-9]*.json`; for `^` as one of the characters, write it after the first: `runs/[0-9^]*.json`".into()
             )
         );
         assert_eq!(
             error("a/[^x]/[]^]/[^]]").1,
-            "negate a set with `!`, as in the shell's globs: `a/[!x]/[]^]/[!]]`"
+            "negate a set with `!`, as in the shell's globs: `a/[!x]/[]^]/[!]]`; for `^` as one of the characters, write it after the first: `a/[x^]/[]^]/[^]]`"
         );
     }
 

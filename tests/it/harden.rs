@@ -679,7 +679,7 @@ fn r18_unsupported_syntax_is_named() {
 2 │   traces: [traces/a.json, 'traces/{b,c}/*.json']
   │                           ^^^^^^^^^^^^^^^^^^^^^
   │
-  = hint: list one glob per alternative: `traces: [traces/b/*.json, traces/c/*.json]`
+  = hint: list one glob per alternative: `traces: [traces/b/*.json, traces/c/*.json]`; for a name with braces in it, write `[{]` for `{`: `traces/[{]b,c}/*.json`
 
 "
     );

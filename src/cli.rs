@@ -61,7 +61,7 @@ pub enum Command {
     /// equally likely, and only when standard input is a terminal.
     Init(InitArgs),
     /// Print the built-in Typst template, a starting point for `template:`.
-    Template,
+    Template(TemplateArgs),
     /// List the font families embedded in memheat (usable as `style.font`).
     Fonts {
         /// Also list each family's styles.
@@ -158,13 +158,22 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct TemplateArgs {
+    /// Write to FILE (atomically) instead of standard output; `-` is
+    /// standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct DataArgs {
     #[arg(value_name = "SPEC")]
     pub spec: PathBuf,
     /// Output format; by default taken from the extension of -o, else csv.
     #[arg(long, value_enum)]
     pub format: Option<DataFormat>,
-    /// Write to FILE (atomically) instead of standard output.
+    /// Write to FILE (atomically) instead of standard output; `-` is
+    /// standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Any warning is an error.
@@ -172,6 +181,11 @@ pub struct DataArgs {
     pub strict: bool,
     #[command(flatten)]
     pub overrides: Overrides,
+}
+
+/// `-o -`: standard output, for the commands that write one stream.
+fn file_or_stdout(output: &Option<PathBuf>) -> Option<&Path> {
+    output.as_deref().filter(|p| p.as_os_str() != "-")
 }
 
 fn set(s: &str) -> Result<Set, String> {
@@ -221,7 +235,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check(&args, format),
         Command::Data(args) => data(&args, format),
         Command::Init(args) => init(&args, format),
-        Command::Template => print(crate::template::HEATMAP),
+        Command::Template(args) => match file_or_stdout(&args.output) {
+            Some(path) => write_file(path, crate::template::HEATMAP.as_bytes(), &[], format),
+            None => print(crate::template::HEATMAP, format),
+        },
         Command::Fonts { variants } => {
             let engine = Engine::default();
             let lines = if variants {
@@ -229,13 +246,13 @@ pub fn run(cli: Cli) -> ExitCode {
             } else {
                 engine.families()
             };
-            print(&(lines.join("\n") + "\n"))
+            print(&(lines.join("\n") + "\n"), format)
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "memheat", &mut script);
-            print(&String::from_utf8_lossy(&script))
+            print(&String::from_utf8_lossy(&script), format)
         }
     };
     if ok {
@@ -245,10 +262,23 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn print(text: &str) -> bool {
-    // A closed pipe (`memheat template | head`) is not a failure.
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    true
+/// Writes `text` to standard output; `false` (after saying why) if that
+/// failed.
+fn print(text: &str, format: DiagnosticFormat) -> bool {
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    stdout_written(written, format)
+}
+
+/// A closed pipe (`memheat template | head`) is not a failure: the reader
+/// has what it wanted. Any other error (a full disk under `> numbers.csv`,
+/// `> /dev/full`) is, or the file would silently be short.
+fn stdout_written(result: std::io::Result<()>, format: DiagnosticFormat) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
+        Err(e) => report(crate::export::ExportError::Stdout(e).into(), format),
+    }
 }
 
 fn usage_error(message: &str) -> ! {
@@ -279,11 +309,22 @@ fn build_options(args: &BuildArgs) -> BuildOptions {
             "--output names one figure; build the specs one at a time, or set `output.path` in each",
         );
     }
+    if args.output.as_ref().is_some_and(|o| o.as_os_str() == "-") {
+        usage_error(
+            "`-o -`: a build writes one file per format, which standard output cannot hold apart; give a base path such as `figures/485B`",
+        );
+    }
+    if args.deps.as_ref().is_some_and(|d| d.as_os_str() == "-") {
+        usage_error(
+            "`--deps -`: the depfile would be mixed with the `wrote` lines on standard output; give a file such as `figures/485B.d`",
+        );
+    }
     BuildOptions {
         output: args.output.clone(),
         dpi: args.dpi,
         // Specs of one paper often read the same sweep.
         traces: Some(Default::default()),
+        depfile: args.deps.is_some(),
         ..args.overrides.options(args.strict)
     }
 }
@@ -422,17 +463,19 @@ fn report_builds(
                 }
                 if !args.quiet {
                     let mut out = std::io::stdout().lock();
-                    for path in &built.written {
-                        let _ = writeln!(out, "wrote {}", paths::shown(path));
-                    }
+                    let written = built
+                        .written
+                        .iter()
+                        .try_for_each(|path| writeln!(out, "wrote {}", paths::shown(path)))
+                        .and_then(|()| out.flush());
+                    drop(out);
+                    // stderr's lock is reentrant: the report may take it.
+                    all_ok &= stdout_written(written, format);
                 }
                 if args.deps.is_some() {
                     match crate::deps::render(&built.written, &built.deps) {
                         Ok(rule) => rules.push_str(&rule),
-                        Err(e) => {
-                            all_ok = false;
-                            let _ = writeln!(err, "error: {e}");
-                        }
+                        Err(e) => all_ok &= report(e.into(), format),
                     }
                 }
             }
@@ -442,7 +485,10 @@ fn report_builds(
             }
         }
     }
-    if let Some(path) = &args.deps {
+    let unnameable = results
+        .iter()
+        .any(|r| matches!(r, Err(failed) if matches!(failed.error, crate::Error::Deps(_))));
+    if let Some(path) = args.deps.as_ref().filter(|_| !unnameable) {
         // The depfile must not replace anything any of the builds read.
         let read: Vec<PathBuf> = results
             .iter()
@@ -632,9 +678,9 @@ fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
         &model,
         args.format.or(from_extension).unwrap_or(DataFormat::Csv),
     );
-    match &args.output {
+    match file_or_stdout(&args.output) {
         Some(path) => write_file(path, text.as_bytes(), &model.deps.files, format),
-        None => print(&text),
+        None => print(&text, format),
     }
 }
 
@@ -652,10 +698,10 @@ fn init(args: &InitArgs, format: DiagnosticFormat) -> bool {
         Ok(done) => {
             let _ = std::io::stderr().write_all(diag::warnings(&done.warnings, format).as_bytes());
             let spec = paths::shown(&done.spec);
-            print(&format!(
-                "wrote {spec}\nnext: memheat build {}\n",
-                shell_word(&spec)
-            ))
+            print(
+                &format!("wrote {spec}\nnext: memheat build {}\n", shell_word(&spec)),
+                format,
+            )
         }
         Err(failed) => {
             let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());

@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 use crate::Deps;
 use crate::paths::tidy;
 
-/// A path make cannot read back: a newline ends a rule, whatever escaping.
+/// A path GNU make cannot read back as the same file name.
 #[derive(Debug, thiserror::Error)]
-#[error("`{}` has a line break in its name, which a make depfile cannot hold", .0.display())]
-pub struct UnrepresentablePath(pub PathBuf);
+#[error("`{}` cannot be named in a make depfile: {reason}", crate::paths::shown(.path))]
+pub struct UnrepresentablePath {
+    pub path: PathBuf,
+    pub reason: &'static str,
+}
 
 /// The depfile's text.
 pub fn render(targets: &[PathBuf], deps: &Deps) -> Result<String, UnrepresentablePath> {
@@ -50,28 +53,89 @@ enum Side {
     Prerequisite,
 }
 
-/// Escapes a path for a make rule: `$` doubles; spaces, `#` and `:` get a
-/// backslash, which GNU make removes again. A `%` is escaped in a target,
-/// where it would make a pattern rule, and left alone in a prerequisite,
-/// where make would keep the backslash. `\\` and wildcard characters stay
-/// as they are, for the same reason.
+/// Writes a path so that GNU make (4.x) reads back exactly that name, as a
+/// target and as a prerequisite, or says why no spelling can. Each rule was
+/// found by running make on a depfile (see `tests/it/harden.rs`):
+///
+/// - `$` doubles; a space, `#` and `:` get a backslash, and so do `%` in a
+///   target (else a pattern rule) and `|` in a prerequisite (else the
+///   order-only bar). A run of backslashes just before one of those is
+///   doubled, as make halves it. Anywhere else a backslash is literal.
+/// - `=` made the line a variable assignment (Hydra's `tp=4,pp=8/`), and
+///   `\=` does not help: it becomes `$(if ,,=)`, which make expands only
+///   after deciding the line is a rule.
+/// - `*`, `?`, `[` and a leading `~` are globbed (and `~/` is $HOME), and
+///   a backslash quoting them stays in the name when nothing matches, as
+///   after the file is deleted. A bracket (`[*]`) matches the name itself
+///   while the file exists, and is kept as written when it does not, in
+///   the prerequisite and in its empty rule alike.
+/// - No spelling survives for a line break, a tab (read as a space), `;`
+///   (starts a recipe, whatever quotes it), a final backslash, a name
+///   ending in `(member)` (an archive member), a backslash before a
+///   wildcard, or a name that is not UTF-8.
 fn escape(path: &Path, side: Side) -> Result<String, UnrepresentablePath> {
-    let text = path.to_string_lossy();
+    let fail = |reason| {
+        Err(UnrepresentablePath {
+            path: path.to_path_buf(),
+            reason,
+        })
+    };
+    let Some(text) = path.to_str() else {
+        return fail("its name is not UTF-8, and make would read another name");
+    };
     if text.contains(['\n', '\r']) {
-        return Err(UnrepresentablePath(path.to_path_buf()));
+        return fail("a line break ends a make rule, whatever quotes it");
     }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    if text.contains('\t') {
+        return fail("make reads a tab in a name as a space, whatever quotes it");
+    }
+    if text.contains(';') {
+        return fail("make reads `;` as the start of a recipe, whatever quotes it");
+    }
+    if text.ends_with('\\') {
+        return fail("make cannot read a name that ends in a backslash");
+    }
+    // make's own test (`ar_name`): a `(` after the first character, and a
+    // `)` at the end.
+    if text.ends_with(')') && text.find('(').is_some_and(|i| i > 0) {
+        return fail("make reads `name(member)` as a member of an archive");
+    }
+    if ["\\*", "\\?", "\\["].iter().any(|s| text.contains(s)) {
+        return fail("make cannot read a backslash before a wildcard (`*`, `?`, `[`)");
+    }
+    let quoted = |c: char| match c {
+        ' ' | '#' | ':' => true,
+        '%' => side == Side::Target,
+        '|' => side == Side::Prerequisite,
+        _ => false,
+    };
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut backslashes = 0;
+    for (i, c) in text.char_indices() {
+        if c == '\\' {
+            backslashes += 1;
+            continue;
+        }
+        let run = std::mem::take(&mut backslashes);
+        let doubled = if quoted(c) { 2 * run } else { run };
+        out.extend(std::iter::repeat_n('\\', doubled));
         match c {
             '$' => out.push_str("$$"),
-            '%' if side == Side::Target => out.push_str("\\%"),
-            ' ' | '\t' | '#' | ':' => {
+            '=' => out.push_str("$(if ,,=)"),
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            '~' if i == 0 => out.push_str("[~]"),
+            c if quoted(c) => {
                 out.push('\\');
                 out.push(c);
             }
             c => out.push(c),
         }
     }
+    out.extend(std::iter::repeat_n('\\', backslashes));
     Ok(out)
 }
 
@@ -84,10 +148,17 @@ mod tests {
         let e = |s: &str| escape(Path::new(s), Side::Prerequisite).unwrap();
         assert_eq!(e("runs/a b.json"), r"runs/a\ b.json");
         assert_eq!(e("runs/$x#1:2%.json"), r"runs/$$x\#1\:2%.json");
-        assert_eq!(e("runs/t[1]*.json"), "runs/t[1]*.json");
-        let target = escape(Path::new("a%b:c.pdf"), Side::Target).unwrap();
-        assert_eq!(target, r"a\%b\:c.pdf");
-        assert!(escape(Path::new("a\nb"), Side::Target).is_err());
+        assert_eq!(e("runs/t[1]*.json"), "runs/t[[]1][*].json");
+        assert_eq!(e("tp=4,pp=8/a|b"), r"tp$(if ,,=)4,pp$(if ,,=)8/a\|b");
+        assert_eq!(e(r"a\ b\c\\#"), r"a\\\ b\c\\\\\#");
+        assert_eq!(e("~/x~"), "[~]/x~");
+        let target = escape(Path::new("a%b:c|d.pdf"), Side::Target).unwrap();
+        assert_eq!(target, r"a\%b\:c|d.pdf");
+        for bad in ["a\nb", "a\tb", "a;b", r"a\", "lib(m)", r"a\*", "a\rb"] {
+            assert!(escape(Path::new(bad), Side::Target).is_err(), "{bad:?}");
+        }
+        assert!(escape(Path::new("a(b)/c"), Side::Target).is_ok());
+        assert!(escape(Path::new("(b)"), Side::Target).is_ok());
     }
 
     #[test]

@@ -210,6 +210,11 @@ fn error_records(e: &Error) -> Vec<Record> {
             vec!["on Linux, a full inotify table is the usual cause: raise fs.inotify.max_user_watches, or stop other watchers".into()],
             None,
         )],
+        Error::Deps(_) => vec![plain(
+            e.to_string(),
+            vec!["rename it (or the directory it is in), or build without --deps".into()],
+            None,
+        )],
         Error::Init(init) => vec![plain(e.to_string(), vec![init.hint()], None)],
         Error::NoData { spec, .. } => vec![plain(
             e.to_string(),

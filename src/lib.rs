@@ -75,6 +75,8 @@ pub enum Error {
     Init(#[from] init::InitError),
     #[error("--font-path {}: {message}", paths::shown(path))]
     FontPath { path: PathBuf, message: String },
+    #[error(transparent)]
+    Deps(#[from] deps::UnrepresentablePath),
     #[error("{} warning(s), and strict mode is on", .0.len())]
     Strict(Vec<Warning>),
     /// The figure compiled but cannot be printed as it is: too large, or
@@ -137,6 +139,9 @@ pub struct BuildOptions {
     pub sets: Vec<Set>,
     /// `--font-path` directories, searched as `fonts.paths` is.
     pub font_paths: Vec<PathBuf>,
+    /// A depfile will be written: a path it cannot name fails the build
+    /// before anything is written.
+    pub depfile: bool,
 }
 
 /// The figure before Typst: the spec, the cells and what they came from.
@@ -458,6 +463,12 @@ fn build_reported(
     };
     report.stage("rendering", 0);
     let outputs = render(&mut model, &figure).map_err(|e| model.failed(e))?;
+    if options.depfile {
+        let targets: Vec<PathBuf> = outputs.iter().map(|o| o.path.clone()).collect();
+        if let Err(e) = deps::render(&targets, &model.deps) {
+            return Err(model.failed(e.into()));
+        }
+    }
     report.stage("writing", 0);
     write(&mut model, &outputs).map_err(|e| model.failed(e))?;
     model.timings.total = start.elapsed();

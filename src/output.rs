@@ -12,6 +12,13 @@
 //! - Temporary files are named `.<output>.memheat-*`. They are removed on
 //!   SIGINT/SIGTERM/SIGHUP (see [`remove_temps_on_signal`]), and a later
 //!   build removes any of its own outputs' that a `kill -9` left behind.
+//! - A special file is never replaced by a regular one: an output that is
+//!   a symlink replaces the file the link names (the link stays); a
+//!   character device (`--deps /dev/null`), a FIFO or a file descriptor
+//!   (`/dev/stdout`, `/dev/fd/3`) is written through, after every other
+//!   output is staged and before any is renamed; a block device or a socket
+//!   is an error. (Renaming over `/dev/null` as root replaced it with a
+//!   regular file, which broke every later `> /dev/null` on the machine.)
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -55,33 +62,43 @@ fn write_all_with(
         path: path.to_path_buf(),
         reason,
     };
-    for (path, _) in files {
-        if path.is_dir() {
-            return Err(fail(path, "it is a directory".into()));
+    let mut replaced: Vec<(PathBuf, &[u8])> = vec![];
+    let mut through: Vec<(&Path, &[u8])> = vec![];
+    for (path, bytes) in files {
+        match target(path).map_err(|reason| fail(path, reason))? {
+            Target::Replace(real) => replaced.push((real, bytes)),
+            Target::Through => through.push((path, bytes)),
         }
+    }
+    for (path, _) in &replaced {
         std::fs::create_dir_all(dir_of(path))
             .map_err(|e| fail(path, format!("cannot create its directory ({e})")))?;
     }
-    let dirs: BTreeSet<&Path> = files.iter().map(|(p, _)| dir_of(p)).collect();
+    let dirs: BTreeSet<&Path> = replaced.iter().map(|(p, _)| dir_of(p)).collect();
     let _locks = dirs
         .iter()
         .map(|dir| lock(dir))
         .collect::<Result<Vec<_>, _>>()?;
-    for (path, _) in files {
+    for (path, _) in &replaced {
         remove_stale_temps(path);
     }
 
-    let staged = files
+    let staged = replaced
         .iter()
-        .map(|(path, bytes)| Ok((*path, Temp::write(path, bytes)?)))
+        .map(|(path, bytes)| Ok((path.as_path(), Temp::write(path, bytes)?)))
         .collect::<Result<Vec<_>, ExportError>>()?;
-    let kept = files
+    // What cannot be undone goes after everything that can fail and before
+    // anything is replaced: a full /dev/full leaves the old outputs.
+    for (path, bytes) in through {
+        write_through(path, bytes).map_err(|reason| fail(path, reason))?;
+    }
+    let kept = staged
         .iter()
         .map(|(path, _)| Temp::keep_current(path))
         .collect::<Result<Vec<_>, ExportError>>()?;
     for (i, (path, temp)) in staged.iter().enumerate() {
         if let Err(e) = rename(&temp.path, path) {
-            undo(&files[..i], &kept[..i]);
+            undo(&staged[..i], &kept[..i]);
             return Err(fail(path, e.to_string()));
         }
         temp.renamed();
@@ -90,7 +107,7 @@ fn write_all_with(
     // glob lists (a depfile prerequisite), the outputs must be newer than
     // it, or make would rebuild forever.
     let now = std::time::SystemTime::now();
-    for (path, _) in files {
+    for (path, _) in &staged {
         if let Ok(file) = std::fs::File::options().append(true).open(path) {
             let _ = file.set_modified(now);
         }
@@ -98,8 +115,95 @@ fn write_all_with(
     Ok(())
 }
 
+/// How an output path is written.
+#[derive(Debug, PartialEq)]
+enum Target {
+    /// Atomically, by renaming a new file onto this path: the output's own,
+    /// or the end of the symlinks it is.
+    Replace(PathBuf),
+    /// Written into as it is: a character device, a FIFO, a descriptor.
+    Through,
+}
+
+/// Most symlinks followed from one output, as the kernel's own limit.
+const MAX_LINKS: usize = 40;
+
+/// Decides how `path` is written; an error is the reason it cannot be.
+fn target(path: &Path) -> Result<Target, String> {
+    let mut real = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        // `/dev/stdout` and `/dev/fd/N` name a descriptor the caller opened
+        // (perhaps `>> log`): write into it, never replace the file behind.
+        if real.starts_with("/proc") || real.starts_with("/dev/fd") {
+            return Ok(Target::Through);
+        }
+        let meta = match std::fs::symlink_metadata(&real) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Target::Replace(real));
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let to = std::fs::read_link(&real).map_err(|e| e.to_string())?;
+            real = dir_of(&real).join(to);
+            continue;
+        }
+        if kind.is_file() {
+            return Ok(Target::Replace(real));
+        }
+        if kind.is_dir() {
+            return Err("it is a directory".into());
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if kind.is_char_device() || kind.is_fifo() {
+                return Ok(Target::Through);
+            }
+            if kind.is_block_device() {
+                return Err("it is a block device; memheat replaces regular files and writes into character devices and FIFOs".into());
+            }
+            if kind.is_socket() {
+                return Err("it is a socket; memheat replaces regular files and writes into character devices and FIFOs".into());
+            }
+        }
+        return Err("it is not a regular file".into());
+    }
+    Err(format!("more than {MAX_LINKS} symlinks to follow"))
+}
+
+/// Writes into a device, FIFO or descriptor. A FIFO no process reads is an
+/// error rather than a build that waits forever.
+fn write_through(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    // Open without blocking first: that fails at once (ENXIO) when no
+    // process has the FIFO open for reading. Held open while the blocking
+    // one below opens, which then does not wait.
+    #[cfg(unix)]
+    let _probe = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::File::options()
+            .append(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ENXIO) => "it is a FIFO that no process is reading".to_string(),
+                _ => e.to_string(),
+            })?
+    };
+    // Append: a descriptor opened with `>>` keeps what it has.
+    let mut file = std::fs::File::options()
+        .append(true)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .map_err(|e| e.to_string())
+}
+
 /// Puts back what the first renames replaced (or removes what they added).
-fn undo(files: &[(&Path, &[u8])], kept: &[Option<Temp>]) {
+fn undo(files: &[(&Path, Temp)], kept: &[Option<Temp>]) {
     for ((path, _), previous) in files.iter().zip(kept) {
         match previous {
             Some(previous) => {
@@ -326,6 +430,35 @@ mod tests {
             entries(dir.path()),
             ["f.pdf", "f.png"],
             "no temporary file is left"
+        );
+    }
+
+    /// r18: a device is written after every file is staged and before any
+    /// is renamed, so one that fails leaves the previous outputs.
+    #[cfg(unix)]
+    #[test]
+    fn a_failing_device_leaves_the_previous_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let pdf = dir.path().join("f.pdf");
+        write_all(&[(&pdf, b"old")]).unwrap();
+        let full = Path::new("/dev/full");
+        let files: [(&Path, &[u8]); 2] = [(&pdf, b"new"), (full, b"deps")];
+        let e = write_all(&files).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot write `/dev/full`: No space left on device (os error 28)"
+        );
+        assert_eq!(std::fs::read(&pdf).unwrap(), b"old");
+        assert_eq!(entries(dir.path()), ["f.pdf"]);
+        assert_eq!(target(Path::new("/dev/null")), Ok(Target::Through));
+        assert_eq!(target(Path::new("/dev/stdout")), Ok(Target::Through));
+        assert_eq!(target(dir.path()), Err("it is a directory".to_string()));
+        // A cycle of links ends.
+        std::os::unix::fs::symlink("b", dir.path().join("a")).unwrap();
+        std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();
+        assert_eq!(
+            target(&dir.path().join("a")),
+            Err("more than 40 symlinks to follow".to_string())
         );
     }
 

@@ -18,18 +18,34 @@ pub fn with_extension(base: &Path, ext: &str) -> PathBuf {
 /// (message, hint).
 pub fn output_base(base: &Path) -> Result<PathBuf, (String, String)> {
     let shown = base.display();
+    let text = base.as_os_str().to_string_lossy();
+    // The last component as written: `Path::file_name` of `out/.` is `out`,
+    // which made `-o out/.` write `out/..pdf`.
+    let last = text.rsplit(std::path::is_separator).next().unwrap_or("");
     let name = base.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let ends_in_separator = base.as_os_str().to_string_lossy().ends_with(['/', '\\']);
-    if name.is_empty() || ends_in_separator || name == "." || name == ".." {
+    if name.is_empty() || last.is_empty() || last == "." || last == ".." {
         return Err((
             format!("output base `{shown}` has no file name"),
             "give a path without extension, e.g. `figures/485B` for figures/485B.pdf and .png"
                 .into(),
         ));
     }
-    let stripped = Format::ALL
-        .iter()
-        .find_map(|f| name.strip_suffix(&format!(".{}", f.extension())));
+    if name.ends_with('.') {
+        return Err((
+            format!("output base `{shown}` ends in `.`"),
+            format!(
+                "the extension is added after a dot of its own: write `{}`",
+                base.with_file_name(name.trim_end_matches('.')).display()
+            ),
+        ));
+    }
+    // `fig.PDF` is a PDF too: any case of a known extension is dropped.
+    let stripped = Format::ALL.iter().find_map(|f| {
+        let cut = name.len().checked_sub(f.extension().len() + 1)?;
+        let (stem, ext) = (name.get(..cut)?, name.get(cut..)?);
+        ext.eq_ignore_ascii_case(&format!(".{}", f.extension()))
+            .then_some(stem)
+    });
     Ok(match stripped {
         Some("") => {
             return Err((
@@ -129,7 +145,30 @@ mod tests {
         assert_eq!(ok("out/fig.pdf"), Path::new("out/fig"));
         assert_eq!(ok("out/fig.typ"), Path::new("out/fig"));
         assert_eq!(ok("out/fig.v2"), Path::new("out/fig.v2"));
-        for bad in ["out/", "/", "", ".", "out/..", "out/.pdf"] {
+        // r18: any case of a known extension; `out/.` is no file name.
+        assert_eq!(ok("out/fig.PDF"), Path::new("out/fig"));
+        assert_eq!(ok("out/fig.Svg"), Path::new("out/fig"));
+        assert_eq!(ok("out/fig.pdf.PNG"), Path::new("out/fig.pdf"));
+        assert_eq!(ok("out/PDF"), Path::new("out/PDF"));
+        assert_eq!(ok("out/ü.pdf"), Path::new("out/ü"));
+        assert_eq!(ok("out/üpdf"), Path::new("out/üpdf"));
+        // A backslash is a file name's character on Unix, not a separator.
+        #[cfg(unix)]
+        assert_eq!(ok("out/a\\"), Path::new("out/a\\"));
+        for bad in [
+            "out/",
+            "/",
+            "",
+            ".",
+            "out/..",
+            "out/.pdf",
+            "out/.PNG",
+            "out/.",
+            "./.",
+            "out/fig.",
+            "out/fig..",
+            "out/fig.pdf.",
+        ] {
             let (message, _) = output_base(Path::new(bad)).unwrap_err();
             assert!(message.starts_with("output base"), "{bad}: {message}");
         }

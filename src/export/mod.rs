@@ -34,6 +34,8 @@ pub enum ExportError {
     Write { path: PathBuf, reason: String },
     #[error("{message}")]
     BadOutput { message: String, hint: String },
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
     #[error(
         "output `{}` would overwrite `{}`, which this build reads",
         crate::paths::shown(output),

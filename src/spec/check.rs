@@ -2,7 +2,7 @@
 
 use super::{
     ColorMapSpec, DPI_RANGE, InputFormat, Key, KeyError, Length, Part, Pattern, Spec, TICK_SCALE,
-    Width, X_DEFAULTS, Y_DEFAULTS, canonical,
+    Unit, Width, X_DEFAULTS, Y_DEFAULTS, canonical,
 };
 
 /// Longest title, label or cell-text template, in characters: a figure
@@ -20,6 +20,33 @@ pub const MAX_PANELS: usize = 8;
 pub const MAX_GAP_PT: f64 = 20.0;
 
 impl Spec {
+    /// A label naming a unit of another size than `units.display` would
+    /// print every number under a unit 1000 or 1024 times off.
+    fn check_unit_label(&self) -> Option<KeyError> {
+        let units = &self.units;
+        if !units.label_written {
+            return None;
+        }
+        let named = Unit::named_in(&units.label)
+            .into_iter()
+            .find(|u| u.magnitude() != units.display.magnitude())?;
+        let display = units.display.name();
+        Some(KeyError::new(
+            &[Key::Field("units"), Key::Field("label")],
+            format!(
+                "label `{}` names {}, but the numbers are in {display} (`units.display`)",
+                units.label,
+                named.name()
+            ),
+            Some(format!(
+                "remove `label` to print `{}`, or set `display: {}` to show the numbers in {}",
+                units.display.label(),
+                named.name(),
+                named.name()
+            )),
+        ))
+    }
+
     /// Checks that need more than one value at a time.
     /// Every problem found, not only the first, so one run reports them all.
     pub(super) fn check(&self) -> Result<(), Vec<KeyError>> {
@@ -87,6 +114,9 @@ impl Spec {
                     Some(format!("use at most {MAX_TEXT} characters")),
                 ));
             }
+        }
+        if let Some(error) = self.check_unit_label() {
+            errors.push(error);
         }
         if self.thresholds.len() > MAX_ITEMS {
             errors.push(KeyError::new(
@@ -435,6 +465,34 @@ fn check_patterns(part: &Part, axes: [&str; 2]) -> Vec<KeyError> {
 fn check_part(part: &Part) -> Vec<KeyError> {
     let mut errors = Vec::new();
     use Key::Field as F;
+    let mut globs = vec![(
+        "traces",
+        vec![F("inputs"), F("traces")],
+        &part.inputs.traces,
+    )];
+    if let Some(logs) = &part.inputs.logs {
+        globs.push((
+            "success",
+            vec![F("inputs"), F("logs"), F("success")],
+            &logs.success,
+        ));
+        globs.push((
+            "failure",
+            vec![F("inputs"), F("logs"), F("failure")],
+            &logs.failure,
+        ));
+    }
+    for (name, keys, list) in globs {
+        for (i, glob) in list.0.iter().enumerate() {
+            if let Err((message, hint)) = super::glob_syntax::check(glob, name) {
+                let mut keys = keys.clone();
+                if list.0.len() > 1 {
+                    keys.push(Key::Index(i));
+                }
+                errors.push(KeyError::new(&keys, message, Some(hint)));
+            }
+        }
+    }
     let x = part.axes.x.field(&X_DEFAULTS);
     let y = part.axes.y.field(&Y_DEFAULTS);
     if x == y {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use super::locate::{Key, line_col, locate, parse_key_path, suggest_key, token_span};
+use super::locate::{Key, find_quoted, line_col, locate, parse_key_path, suggest_key, token_span};
 
 /// A spec error, with what is needed to point at the offending text.
 #[derive(Debug)]
@@ -139,14 +139,71 @@ impl SpecSource {
 /// message names only that mapping (`style: invalid colour `#12345``). Those
 /// messages quote the bad value, so look for it after the mapping's key.
 pub(super) fn yaml_error(source: &SpecSource, e: &serde_yaml::Error) -> SpecError {
+    yaml_error_with(source, e, &|_| None)
+}
+
+/// [`yaml_error`] for an error deserialising a `T`, which can tell which of
+/// two keys with the same text holds the bad value: the one without which
+/// `T` no longer fails so.
+pub(super) fn yaml_error_typed<T: serde::de::DeserializeOwned>(
+    source: &SpecSource,
+    e: &serde_yaml::Error,
+) -> SpecError {
+    yaml_error_with(source, e, &|tree| {
+        serde_yaml::from_value::<T>(tree)
+            .err()
+            .map(|e| message_of(&e))
+    })
+}
+
+/// `recheck` deserialises a changed tree and gives its error's message.
+fn yaml_error_with(
+    source: &SpecSource,
+    e: &serde_yaml::Error,
+    recheck: &dyn Fn(serde_yaml::Value) -> Option<String>,
+) -> SpecError {
     let message = message_of(e);
     let hint = suggest_key(&message);
     let by_value = || {
         let (path, rest) = message.split_once(": ")?;
         let quoted = rest.split('`').nth(1).filter(|q| !q.is_empty())?;
-        let parent = locate(&source.text, &parse_key_path(path)?)?;
-        let at = parent.start + source.text[parent.start..].find(quoted)?;
-        Some(at..at + quoted.len())
+        let keys = parse_key_path(path)?;
+        // The scalar under the mapping whose parsed value is the quoted
+        // one: searching the text for it found a neighbour that contains
+        // it, or (escaped in a double-quoted string) nothing at all.
+        let tree: serde_yaml::Value = serde_yaml::from_str(&source.text).ok()?;
+        let below = keys.iter().try_fold(&tree, |v, key| match key {
+            Key::Field(name) => v.get(name),
+            Key::Index(i) => v.get(i),
+        })?;
+        let without = |name: &str| {
+            let mut changed = tree.clone();
+            let parent = keys.iter().try_fold(&mut changed, |v, key| match key {
+                Key::Field(name) => v.get_mut(name),
+                Key::Index(i) => v.get_mut(i),
+            });
+            if let Some(serde_yaml::Value::Mapping(map)) = parent {
+                map.remove(name);
+            }
+            // from_value names no key path: compare what follows it.
+            let unplaced = |m: &str| match m.split_once(": ") {
+                Some((path, rest)) if parse_key_path(path).is_some() => rest.to_string(),
+                _ => m.to_string(),
+            };
+            recheck(changed).is_none_or(|m| unplaced(&m) != unplaced(&message))
+        };
+        let mut found = keys.clone();
+        let span = if find_quoted(below, &mut found, quoted, &without) {
+            locate(&source.text, &found)?
+        } else {
+            let parent = locate(&source.text, &keys)?;
+            let at = parent.start + source.text[parent.start..].find(quoted)?;
+            return Some(at..at + quoted.len());
+        };
+        Some(match source.text[span.clone()].find(quoted) {
+            Some(at) => span.start + at..span.start + at + quoted.len(),
+            None => span,
+        })
     };
     // serde_yaml points at the mapping; the user wants the second key.
     let duplicate = || {

@@ -17,8 +17,10 @@ use std::str::FromStr;
 
 use serde_yaml::Value;
 
-use super::error::{Place, SpecError, SpecSource, message_of, yaml_error};
-use super::locate::{Key, locate, locate_key, parse_key_path, suggest_key, token_span};
+use super::error::{Place, SpecError, SpecSource, message_of, yaml_error, yaml_error_typed};
+use super::locate::{
+    Key, find_quoted, locate, locate_key, parse_key_path, suggest_key, token_span,
+};
 use super::{KeyError, MAX_ALIASES, aliases};
 use crate::paths::shown;
 
@@ -123,33 +125,41 @@ impl Node {
     }
 }
 
-/// The key path, below `keys`, of the first scalar whose text contains
-/// `quoted`: serde_yaml places an error of our own value parsers (a bad
-/// colour, a null where a value is needed) at the enclosing mapping, but
-/// the message quotes the value (null as `~`).
-fn find_quoted<'a>(value: &'a Value, keys: &mut Vec<Key<'a>>, quoted: &str) -> bool {
-    let children: Vec<(Key<'a>, &'a Value)> = match value {
-        Value::Mapping(map) => map
-            .iter()
-            .filter_map(|(k, v)| Some((Key::Field(k.as_str()?), v)))
-            .collect(),
-        Value::Sequence(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (Key::Index(i), v))
-            .collect(),
-        Value::Tagged(tagged) => return find_quoted(&tagged.value, keys, quoted),
-        Value::Null => return quoted == "~",
-        scalar => return serde_yaml::to_string(scalar).is_ok_and(|t| t.contains(quoted)),
-    };
-    for (key, child) in children {
-        keys.push(key);
-        if find_quoted(child, keys, quoted) {
-            return true;
+/// serde_yaml does not apply YAML 1.1 merge keys; `<<` would be an unknown
+/// key (or, in a mapping of free keys, silently data).
+const MERGE_KEY: &str = "YAML merge keys (`<<`) are not supported";
+const MERGE_KEY_HINT: &str = "to share keys between specs, put them in a base and write `extends: base.yaml` (mappings merge key by key); within one spec, write the keys out";
+
+/// The key path of the first `<<` key, if any.
+fn merge_key<'a>(value: &'a Value, keys: &mut Vec<Key<'a>>) -> Option<Vec<Key<'a>>> {
+    match value {
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                let Some(name) = k.as_str() else { continue };
+                keys.push(Key::Field(name));
+                if name == "<<" {
+                    return Some(keys.clone());
+                }
+                if let Some(found) = merge_key(v, keys) {
+                    return Some(found);
+                }
+                keys.pop();
+            }
+            None
         }
-        keys.pop();
+        Value::Sequence(items) => {
+            for (i, v) in items.iter().enumerate() {
+                keys.push(Key::Index(i));
+                if let Some(found) = merge_key(v, keys) {
+                    return Some(found);
+                }
+                keys.pop();
+            }
+            None
+        }
+        Value::Tagged(tagged) => merge_key(&tagged.value, keys),
+        _ => None,
     }
-    false
 }
 
 /// A `--set KEY.PATH=VALUE` flag: one more layer over the spec and its
@@ -187,6 +197,9 @@ impl FromStr for Set {
         }
         let value = serde_yaml::from_str::<Value>(text)
             .map_err(|e| format!("the value is not valid YAML: {}", message_of(&e)))?;
+        if merge_key(&value, &mut vec![]).is_some() {
+            return Err(format!("{MERGE_KEY}: write the keys out"));
+        }
         let value = keys.iter().rev().fold(value, |value, key| {
             Value::Mapping([(Value::from(*key), value)].into_iter().collect())
         });
@@ -243,6 +256,14 @@ impl Sources {
         })
     }
 
+    /// Whether any layer wrote the top-level `key`.
+    pub(super) fn writes(&self, key: &str) -> bool {
+        match &self.tree.kind {
+            Kind::Map(map) => map.iter().any(|(k, _)| k.as_str() == Some(key)),
+            Kind::Leaf(_) => false,
+        }
+    }
+
     /// The spec given on the command line.
     pub fn spec(&self) -> &SpecSource {
         &self.files[0]
@@ -287,7 +308,7 @@ impl Sources {
                 Key::Index(i) => v.get(i),
             });
             let mut found = keys.clone();
-            if below.is_some_and(|v| find_quoted(v, &mut found, quoted)) {
+            if below.is_some_and(|v| find_quoted(v, &mut found, quoted, &|_| false)) {
                 keys = found;
             }
         }
@@ -426,6 +447,13 @@ impl Chain<'_> {
         }
         let mut value: Value =
             serde_yaml::from_str(&source.text).map_err(|e| Box::new(yaml_error(&source, &e)))?;
+        if let Some(keys) = merge_key(&value, &mut vec![]) {
+            return Err(Box::new(source.error_at(
+                locate_key(&source.text, &keys),
+                MERGE_KEY.into(),
+                Some(MERGE_KEY_HINT.into()),
+            )));
+        }
         let bases = match &mut value {
             Value::Mapping(map) => map.remove("extends"),
             // An empty base is harmless; a list or a scalar would be
@@ -546,7 +574,7 @@ fn one_per_section<T: serde::de::DeserializeOwned>(
     spec: &SpecSource,
     first: serde_yaml::Error,
 ) -> SpecError {
-    let mut error = yaml_error(spec, &first);
+    let mut error = yaml_error_typed::<T>(spec, &first);
     let mut text = spec.text.clone();
     let mut blanked = vec![];
     let mut last = first;
@@ -576,7 +604,7 @@ fn one_per_section<T: serde::de::DeserializeOwned>(
         match serde_yaml::from_str::<T>(&text) {
             Ok(_) => break,
             Err(next) if sectioned(&next) => {
-                error.also.push(yaml_error(spec, &next));
+                error.also.push(yaml_error_typed::<T>(spec, &next));
                 last = next;
             }
             Err(_) => break,

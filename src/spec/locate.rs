@@ -77,6 +77,88 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     (distance <= 1.max(word.chars().count() / 3)).then_some(best)
 }
 
+/// The key path, below `keys`, of the scalar an error of our own value
+/// parsers quotes: serde_yaml places such an error (a bad colour, regex, a
+/// null where a value is needed) at the enclosing mapping, and the message
+/// quotes the value (null as `~`). A scalar that is the quoted text wins
+/// over one that only contains it, so `{traces: "a(", filename: "("}`
+/// points at `filename`; the comparison is with the parsed value, so a
+/// double-quoted `"\\d"` is found as the `\d` the message quotes.
+///
+/// Several direct children with that text (`{text: "#x", fill: "#x"}`) are
+/// told apart by `culprit(name)`: whether the error goes when that child
+/// is removed.
+pub(super) fn find_quoted<'a>(
+    value: &'a serde_yaml::Value,
+    keys: &mut Vec<Key<'a>>,
+    quoted: &str,
+    culprit: &dyn Fn(&str) -> bool,
+) -> bool {
+    let text = |v: &serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Null => Some("~".into()),
+        scalar => serde_yaml::to_string(scalar)
+            .ok()
+            .map(|t| t.trim_end().to_string()),
+    };
+    let is = |v: &serde_yaml::Value| text(v).is_some_and(|t| t == quoted);
+    // serde reports the value of the mapping it was reading: a direct
+    // child first, then one deeper (an item of a list of colours).
+    if let serde_yaml::Value::Mapping(map) = value {
+        let direct: Vec<&str> = map
+            .iter()
+            .filter(|(_, v)| !v.is_mapping() && !v.is_sequence() && is(v))
+            .filter_map(|(k, _)| k.as_str())
+            .collect();
+        let chosen = match direct.as_slice() {
+            [] => None,
+            [one] => Some(*one),
+            many => many
+                .iter()
+                .copied()
+                .find(|name| culprit(name))
+                .or(Some(many[0])),
+        };
+        if let Some(name) = chosen {
+            keys.push(Key::Field(name));
+            return true;
+        }
+    }
+    find_scalar(value, keys, &is)
+        || find_scalar(value, keys, &|v| {
+            text(v).is_some_and(|t| t.contains(quoted))
+        })
+}
+
+fn find_scalar<'a>(
+    value: &'a serde_yaml::Value,
+    keys: &mut Vec<Key<'a>>,
+    is: &dyn Fn(&serde_yaml::Value) -> bool,
+) -> bool {
+    use serde_yaml::Value;
+    let children: Vec<(Key<'a>, &'a Value)> = match value {
+        Value::Mapping(map) => map
+            .iter()
+            .filter_map(|(k, v)| Some((Key::Field(k.as_str()?), v)))
+            .collect(),
+        Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (Key::Index(i), v))
+            .collect(),
+        Value::Tagged(tagged) => return find_scalar(&tagged.value, keys, is),
+        scalar => return is(scalar),
+    };
+    for (key, child) in children {
+        keys.push(key);
+        if find_scalar(child, keys, is) {
+            return true;
+        }
+        keys.pop();
+    }
+    false
+}
+
 /// Widens a serde_yaml position to the token there, for a readable label.
 /// At the end of the file (an unclosed bracket, say) it points at the last
 /// character instead of an empty line.

@@ -12,10 +12,12 @@
 //! - `values`: the scalar types with a grammar of their own;
 //! - `check`: rules across keys;
 //! - `layers`: `extends` and `--set`, merged with each value's origin;
+//! - `glob_syntax`: shell glob syntax the walk would read otherwise;
 //! - `error` and `locate`: pointing an error at the YAML.
 
 mod check;
 mod error;
+mod glob_syntax;
 mod layers;
 mod locate;
 mod schema;
@@ -72,7 +74,8 @@ pub fn parse(
     read: &mut dyn FnMut(&std::path::Path) -> std::io::Result<String>,
 ) -> Result<(Spec, Sources), Box<SpecError>> {
     let sources = Sources::read(spec, flags, read)?;
-    let spec: Spec = sources.deserialize()?;
+    let mut spec: Spec = sources.deserialize()?;
+    spec.follow_display_unit(sources.writes("thresholds"));
     spec.check().map_err(|errors| {
         let mut located = errors.into_iter().map(|e| sources.error(e));
         let mut first = located.next().expect("check fails with at least one error");
@@ -414,5 +417,255 @@ mod tests {
             }
 
         }
+    }
+}
+
+/// r18: keys not written keep their defaults, at any depth. Writing one key
+/// of a state (`cells.failed: {label: OOM}`) used to drop the state's fill
+/// and text, so every OOM config was drawn as blank space.
+#[cfg(test)]
+mod partial {
+    use super::*;
+    use serde_yaml::{Mapping, Value};
+
+    /// Every key of every mapping in the spec: its default written out (when
+    /// it has one that can be written, independently of other keys) and
+    /// another value. Lists (`thresholds`, `panels`) are replaced whole, so
+    /// their items are not walked.
+    const KEYS: &[(&str, Option<&str>, &str)] = &[
+        ("title", None, "T"),
+        ("subtitle", None, "S"),
+        ("template", None, "t.typ.j2"),
+        ("strict", Some("false"), "true"),
+        // Written, even as `[]`, it takes over `inputs`.
+        ("panels", None, "[{title: A, inputs: {traces: y}}]"),
+        (
+            "thresholds",
+            Some("[{metric: theory, above: 80, mark: hatch}]"),
+            "[{metric: actual, below: 3}]",
+        ),
+        ("inputs.traces", None, "y"),
+        ("inputs.format", Some("auto"), "csv"),
+        // Absent, each file's format picks its pattern or path tokens.
+        ("inputs.filename", None, "'(?P<tp>\\d+)_(?P<pp>\\d+)'"),
+        ("inputs.rank", Some("'0'"), "'1'"),
+        // Absent, each format's own value.
+        ("inputs.actual", None, "a"),
+        ("inputs.theory", None, "t"),
+        ("inputs.newest-by", Some("ts"), "n"),
+        ("inputs.status", None, "state"),
+        ("inputs.outcomes.success", Some(SUCCESS_WORDS), "[yes]"),
+        ("inputs.outcomes.failure", Some(FAILURE_WORDS), "[no]"),
+        ("inputs.logs.success", Some("[]"), "ok.log"),
+        ("inputs.logs.failure", Some("[]"), "bad.log"),
+        ("inputs.logs.status", Some("[]"), "all.log"),
+        // Absent, the `Config N` pattern, or tokens for status logs.
+        ("inputs.logs.line", None, "'(?P<tp>\\d+) (?P<pp>\\d+)'"),
+        ("units.input", Some("MiB"), "MB"),
+        ("units.display", Some("GiB"), "MiB"),
+        // Follows `display`.
+        ("units.label", None, "GiB"),
+        ("axes.x.field", None, "dp"),
+        ("axes.x.title", None, "X"),
+        ("axes.x.values", None, "[1, 2]"),
+        ("axes.x.reverse", Some("false"), "true"),
+        ("axes.y.field", None, "dp"),
+        ("axes.y.title", None, "Y"),
+        ("axes.y.values", None, "[1, 2]"),
+        ("axes.y.reverse", Some("false"), "true"),
+        ("color.metric", Some("actual"), "theory"),
+        ("color.map", Some("memheat-reds"), "viridis"),
+        ("color.range", None, "[0, 100]"),
+        ("color.center", None, "40"),
+        ("color.reverse", Some("false"), "true"),
+        ("color.title", None, "C"),
+        ("color.ticks", Some("5"), "6"),
+        ("cells.text", None, "['{{ actual }}']"),
+        ("cells.form", None, "compact"),
+        ("cells.decimals", Some("1"), "2"),
+        ("cells.failed.text", Some("—"), "x"),
+        ("cells.failed.fill", Some("'#CCCCCC'"), "'#000000'"),
+        ("cells.failed.label", Some("Failed (OOM)"), "OOM"),
+        ("cells.invalid.text", Some("no data"), "x"),
+        ("cells.invalid.fill", Some("~"), "'#000000'"),
+        ("cells.invalid.label", Some("No usable trace"), "bad"),
+        ("cells.missing.text", Some("''"), "x"),
+        ("cells.missing.fill", Some("~"), "'#000000'"),
+        ("cells.missing.label", Some("No record"), "none"),
+        ("style.venue", None, "acm"),
+        ("style.font", None, "TeX Gyre Heros"),
+        ("style.font-size", None, "9pt"),
+        ("style.title-font-size", None, "9pt"),
+        ("style.cell-font-size", None, "6pt"),
+        ("style.min-font-size", Some("5pt"), "4pt"),
+        ("style.width", None, "3in"),
+        ("style.height", None, "2in"),
+        ("style.aspect", None, "0.5"),
+        ("style.gap", Some("1pt"), "2pt"),
+        ("style.gap-color", Some("'#ffffff'"), "'#000000'"),
+        ("style.legend", Some("true"), "false"),
+        ("style.colorbar", Some("true"), "false"),
+        ("style.panel-columns", None, "2"),
+        ("output.path", None, "out/f"),
+        ("output.formats", Some("[pdf, png]"), "[svg]"),
+        ("output.dpi", Some("300"), "600"),
+        ("output.pdf-version", Some("'1.5'"), "'1.7'"),
+        ("output.pdf-a", None, "a-2b"),
+        ("fonts.paths", Some("[]"), "[f]"),
+    ];
+    /// Mappings that are themselves optional: their keys' defaults are
+    /// written only where the mapping is.
+    const OPTIONAL: &[&str] = &["inputs.logs"];
+    const SUCCESS_WORDS: &str =
+        "[ok, success, succeeded, successful, completed, complete, finished, done, pass, passed]";
+    const FAILURE_WORDS: &str = "[oom, failed, fail, failure, cancelled, canceled, crashed, killed, error, timeout, out_of_memory, out of memory]";
+
+    fn insert(tree: &mut Mapping, path: &str, value: Value) {
+        let (first, rest) = match path.split_once('.') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (path, None),
+        };
+        match rest {
+            None => {
+                tree.insert(first.into(), value);
+            }
+            Some(rest) => {
+                let child = tree
+                    .entry(first.into())
+                    .or_insert_with(|| Value::Mapping(Mapping::new()));
+                let Value::Mapping(child) = child else {
+                    panic!("{first} is not a mapping")
+                };
+                insert(child, rest, value);
+            }
+        }
+    }
+
+    fn yaml(text: &str) -> Value {
+        serde_yaml::from_str(text).unwrap()
+    }
+
+    /// The spec typed, without the rules across keys (a lone `aspect` is
+    /// an error there, and beside the point here).
+    fn typed(tree: &Mapping) -> String {
+        let text = serde_yaml::to_string(tree).unwrap();
+        let source = SpecSource {
+            path: "t.yaml".into(),
+            text: text.clone(),
+        };
+        let sources = Sources::read(source, &[], &mut |_| {
+            Err(std::io::ErrorKind::NotFound.into())
+        })
+        .unwrap();
+        let spec: Spec = sources
+            .deserialize()
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        format!("{spec:#?}")
+    }
+
+    fn base() -> Mapping {
+        let mut tree = Mapping::new();
+        insert(&mut tree, "inputs.traces", yaml("x"));
+        tree
+    }
+
+    /// Every default written out, except below an optional mapping that
+    /// `key` is not in.
+    fn defaults_for(key: &str) -> Mapping {
+        let mut tree = base();
+        for (path, default, _) in KEYS {
+            let hidden = OPTIONAL
+                .iter()
+                .any(|o| path.starts_with(&format!("{o}.")) && !key.starts_with(&format!("{o}.")));
+            if let (Some(default), false) = (default, hidden) {
+                insert(&mut tree, path, yaml(default));
+            }
+        }
+        tree
+    }
+
+    #[test]
+    fn r18_every_key_alone_keeps_its_siblings_defaults() {
+        assert_eq!(
+            typed(&base()),
+            typed(&defaults_for("")),
+            "the defaults above are the defaults"
+        );
+        for (path, _, other) in KEYS {
+            let mut alone = base();
+            insert(&mut alone, path, yaml(other));
+            let mut all = defaults_for(path);
+            insert(&mut all, path, yaml(other));
+            assert_eq!(
+                typed(&alone),
+                typed(&all),
+                "writing only `{path}` changed another key's default"
+            );
+        }
+    }
+
+    /// The list above is every key: each mapping's unknown-key error names
+    /// exactly the keys listed under it.
+    #[test]
+    fn r18_the_walk_covers_every_key() {
+        let mut mappings: Vec<String> = vec![String::new()];
+        for (path, _, _) in KEYS {
+            let mut parent = String::new();
+            for part in path.split('.').collect::<Vec<_>>().split_last().unwrap().1 {
+                parent = if parent.is_empty() {
+                    part.to_string()
+                } else {
+                    format!("{parent}.{part}")
+                };
+                if !mappings.contains(&parent) {
+                    mappings.push(parent.clone());
+                }
+            }
+        }
+        for mapping in mappings {
+            let prefix = if mapping.is_empty() {
+                String::new()
+            } else {
+                format!("{mapping}.")
+            };
+            let mut listed: Vec<&str> = KEYS
+                .iter()
+                .filter_map(|(p, _, _)| p.strip_prefix(&prefix))
+                .map(|rest| rest.split('.').next().unwrap())
+                .collect();
+            listed.sort();
+            listed.dedup();
+            let mut tree = base();
+            insert(&mut tree, &format!("{prefix}not-a-key"), yaml("1"));
+            let text = serde_yaml::to_string(&tree).unwrap();
+            let e = parse_one("t.yaml", &text).unwrap_err().message;
+            let expected = e.split_once("expected").expect(&e).1;
+            let mut known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            known.sort();
+            assert_eq!(known, listed, "keys of `{mapping}`");
+        }
+    }
+
+    #[test]
+    fn r18_a_state_takes_null_as_none_and_keeps_the_rest() {
+        let spec = parse_one(
+            "t.yaml",
+            "inputs: {traces: x}\ncells:\n  failed: {fill: ~}\n  invalid: {label: Unusable}\n",
+        )
+        .unwrap();
+        assert_eq!(spec.cells.failed.fill, None);
+        assert_eq!(spec.cells.failed.text, "—");
+        assert_eq!(spec.cells.failed.label.as_deref(), Some("Failed (OOM)"));
+        assert_eq!(spec.cells.invalid.text, "no data");
+        assert_eq!(spec.cells.invalid.label.as_deref(), Some("Unusable"));
+        let e = parse_one(
+            "t.yaml",
+            "inputs: {traces: x}\ncells:\n  failed: {text: ~}\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:3:18: cells.failed: null (`~`) is not a value for this key: write one, or remove the key to get its default"
+        );
     }
 }

@@ -302,20 +302,43 @@ pub struct Logs {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(from = "UnitsRaw")]
 pub struct Units {
     /// Unit of the numbers in the trace files ("MB" in tracer field names is MiB).
-    #[serde(default = "default_input_unit")]
-    #[serde(deserialize_with = "not_null")]
     pub input: Unit,
     /// Unit that values, ranges and thresholds in this spec are written in.
+    pub display: Unit,
+    /// What the figure prints after a value: as written, else
+    /// [`Unit::label`] of `display`.
+    pub label: String,
+    /// Whether `label` was written (and so must agree with `display`).
+    pub label_written: bool,
+}
+
+/// `units` as written: the label's default depends on `display`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct UnitsRaw {
+    #[serde(default = "default_input_unit")]
+    #[serde(deserialize_with = "not_null")]
+    input: Unit,
     #[serde(default = "default_display_unit")]
     #[serde(deserialize_with = "not_null")]
-    pub display: Unit,
-    /// What the figure prints after a value.
-    #[serde(default = "default_unit_label")]
-    #[serde(deserialize_with = "not_null")]
-    pub label: String,
+    display: Unit,
+    #[serde(default)]
+    #[serde(deserialize_with = "present")]
+    label: Option<String>,
+}
+
+impl From<UnitsRaw> for Units {
+    fn from(raw: UnitsRaw) -> Self {
+        Units {
+            input: raw.input,
+            display: raw.display,
+            label_written: raw.label.is_some(),
+            label: raw.label.unwrap_or_else(|| raw.display.label().into()),
+        }
+    }
 }
 
 impl Default for Units {
@@ -323,7 +346,8 @@ impl Default for Units {
         Units {
             input: default_input_unit(),
             display: default_display_unit(),
-            label: default_unit_label(),
+            label: default_display_unit().label().into(),
+            label_written: false,
         }
     }
 }
@@ -403,6 +427,10 @@ pub struct ColorSpec {
     pub title: Option<String>,
     #[serde(default = "default_ticks")]
     pub ticks: u32,
+    /// The memory range when none is written: 0 to 80 GiB, in display
+    /// units (set by [`Spec::follow_display_unit`]).
+    #[serde(skip, default = "memory_range")]
+    pub memory_range: [f64; 2],
 }
 
 impl Default for ColorSpec {
@@ -415,8 +443,13 @@ impl Default for ColorSpec {
             reverse: false,
             title: None,
             ticks: default_ticks(),
+            memory_range: memory_range(),
         }
     }
+}
+
+fn memory_range() -> [f64; 2] {
+    MEMORY_RANGE
 }
 
 /// The metric that is a ratio, not an amount of memory.
@@ -424,12 +457,12 @@ pub const RATIO: &str = "ratio";
 
 impl ColorSpec {
     /// The range written, else 0 to 2 for the ratio (1, "as predicted",
-    /// in the middle) and 0 to 80 (an 80 GB GPU) for memory.
+    /// in the middle) and 0 to 80 GiB (an 80 GB GPU) for memory.
     pub fn range(&self) -> [f64; 2] {
         self.range.unwrap_or(if self.metric == RATIO {
             [0.0, 2.0]
         } else {
-            MEMORY_RANGE
+            self.memory_range
         })
     }
 
@@ -437,9 +470,25 @@ impl ColorSpec {
     /// implausibly large; for the ratio, the memory default's.
     pub fn memory_top(&self) -> f64 {
         if self.metric == RATIO {
-            MEMORY_RANGE[1]
+            self.memory_range[1]
         } else {
             self.range()[1]
+        }
+    }
+}
+
+impl Spec {
+    /// The defaults written in GiB (the colour range's 80, the default
+    /// threshold's 80) in the display unit, so that `display: MiB` does not
+    /// clip every cell at 80 MiB and hatch it as above 80. `thresholds` is
+    /// whether the spec wrote its own.
+    pub(super) fn follow_display_unit(&mut self, thresholds: bool) {
+        let per_gib = Unit::GiB.bytes() / self.units.display.bytes();
+        self.color.memory_range = MEMORY_RANGE.map(|v| v * per_gib);
+        if !thresholds {
+            for t in &mut self.thresholds {
+                t.above = t.above.map(|v| v * per_gib);
+            }
         }
     }
 }
@@ -498,11 +547,11 @@ pub struct Cells {
     /// Digits after the point for `{{ x|fixed }}` without an argument.
     #[serde(default = "default_decimals")]
     pub decimals: u8,
-    #[serde(default = "default_failed")]
+    #[serde(default = "default_failed", deserialize_with = "failed_over_default")]
     pub failed: StateStyle,
-    #[serde(default = "default_invalid")]
+    #[serde(default = "default_invalid", deserialize_with = "invalid_over_default")]
     pub invalid: StateStyle,
-    #[serde(default = "default_missing")]
+    #[serde(default = "default_missing", deserialize_with = "missing_over_default")]
     pub missing: StateStyle,
 }
 
@@ -520,16 +569,56 @@ impl Default for Cells {
 }
 
 /// How a cell without a measurement looks.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[derive(Debug, Clone)]
 pub struct StateStyle {
-    #[serde(default)]
-    #[serde(deserialize_with = "not_null")]
     pub text: String,
     /// `none` leaves the cell unfilled.
     pub fill: Option<Color>,
     /// Legend entry; none for no entry.
     pub label: Option<String>,
+}
+
+/// A state's keys as written: each one absent keeps the state's own
+/// default. Deserialising a whole [`StateStyle`] would give every key not
+/// written the type's default instead, so `failed: {label: OOM}` drew the
+/// failed cells unfilled and without their dash.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct StatePatch {
+    #[serde(default, deserialize_with = "present")]
+    text: Option<String>,
+    /// Absent: `None`; null: `Some(None)`, no fill.
+    #[serde(default, deserialize_with = "written")]
+    fill: Option<Option<Color>>,
+    #[serde(default, deserialize_with = "written")]
+    label: Option<Option<String>>,
+}
+
+impl StatePatch {
+    fn over(self, default: StateStyle) -> StateStyle {
+        StateStyle {
+            text: self.text.unwrap_or(default.text),
+            fill: self.fill.unwrap_or(default.fill),
+            label: self.label.unwrap_or(default.label),
+        }
+    }
+}
+
+/// An optional key that was written, as null or as a value.
+fn written<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn failed_over_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StateStyle, D::Error> {
+    Ok(StatePatch::deserialize(d)?.over(default_failed()))
+}
+fn invalid_over_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StateStyle, D::Error> {
+    Ok(StatePatch::deserialize(d)?.over(default_invalid()))
+}
+fn missing_over_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StateStyle, D::Error> {
+    Ok(StatePatch::deserialize(d)?.over(default_missing()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -713,9 +802,7 @@ fn default_input_unit() -> Unit {
 fn default_display_unit() -> Unit {
     Unit::GiB
 }
-fn default_unit_label() -> String {
-    "GB".into()
-}
+/// In GiB.
 const MEMORY_RANGE: [f64; 2] = [0.0, 80.0];
 fn default_metric() -> String {
     "actual".into()

@@ -125,6 +125,57 @@ impl Unit {
         }
     }
 
+    /// What the figure prints after a value in this unit by default: the
+    /// unit's name, but `GB` for GiB, as the original figure (and the
+    /// tracers, whose "MB" is MiB) writes it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unit::GiB => "GB",
+            other => other.name(),
+        }
+    }
+
+    /// 0 for bytes, 1 for kilo and kibi, … 4 for tera and tebi: a label of
+    /// another magnitude than the numbers' unit is off by a factor of 1000
+    /// or more.
+    pub fn magnitude(self) -> u8 {
+        match self {
+            Unit::B => 0,
+            Unit::KB | Unit::KiB => 1,
+            Unit::MB | Unit::MiB => 2,
+            Unit::GB | Unit::GiB => 3,
+            Unit::TB | Unit::TiB => 4,
+        }
+    }
+
+    pub const ALL: [Unit; 9] = [
+        Unit::B,
+        Unit::KB,
+        Unit::MB,
+        Unit::GB,
+        Unit::TB,
+        Unit::KiB,
+        Unit::MiB,
+        Unit::GiB,
+        Unit::TiB,
+    ];
+
+    /// The units a label names (`GB`, `gib`, `MB/GPU`; also `bytes`), in
+    /// order: a word that is a unit's name, in any case.
+    pub fn named_in(label: &str) -> Vec<Unit> {
+        label
+            .split(|c: char| !c.is_alphanumeric())
+            .filter_map(|word| {
+                if word.eq_ignore_ascii_case("bytes") {
+                    return Some(Unit::B);
+                }
+                Unit::ALL
+                    .into_iter()
+                    .find(|u| u.name().eq_ignore_ascii_case(word))
+            })
+            .collect()
+    }
+
     pub fn bytes(self) -> f64 {
         match self {
             Unit::B => 1.0,

@@ -85,7 +85,7 @@ fn warnings(built: &Built) -> Vec<String> {
 }
 
 /// The cell at TP (row label) and PP (column label).
-fn cell(built: &Built, tp: &str, pp: &str) -> memheat::table::Cell {
+pub fn cell(built: &Built, tp: &str, pp: &str) -> memheat::table::Cell {
     let row = built.table.y.labels.iter().position(|l| l == tp).unwrap();
     let col = built.table.x.labels.iter().position(|l| l == pp).unwrap();
     built.table.rows[row][col].clone()
@@ -108,7 +108,7 @@ fn spec_error_starting(spec: &str, head: &str) -> String {
 }
 
 /// Writes `spec` into a fixture with one good trace, runs it, expects exit 1.
-fn spec_error(spec: &str) -> String {
+pub fn spec_error(spec: &str) -> String {
     let f = Fixture::new();
     good(&f);
     f.write("spec.yaml", spec);

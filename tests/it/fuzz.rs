@@ -1,7 +1,10 @@
 //! Random spec values, hostile ones included, through parse → load → table
 //! → compile → export at a small size: never a panic, never output on an
 //! error, and the work stays bounded (checked on what was built, not on a
-//! clock: page size and cell count within the documented limits).
+//! clock: page size and cell count within the documented limits). Partial
+//! state styles keep the rest of their defaults, odd output names (which
+//! the depfile must name) and odd numbers in the traces never make a cell
+//! lie.
 
 use proptest::prelude::*;
 
@@ -22,6 +25,11 @@ fn scalar() -> impl Strategy<Value = String> {
         Just("1e308".to_string()),
         Just("-1".to_string()),
         Just("0".to_string()),
+        Just("-0.0".to_string()),
+        Just("5e-324".to_string()),
+        Just("1.7976931348623157e308".to_string()),
+        Just("0x10".to_string()),
+        Just("+.5".to_string()),
         (1u32..2000).prop_map(|n| n.to_string()),
         (1u32..500).prop_map(|n| format!("{n}pt")),
         (1u32..40).prop_map(|n| format!("{n}in")),
@@ -38,8 +46,16 @@ fn scalar() -> impl Strategy<Value = String> {
 fn plausible(key: &str) -> Vec<&'static str> {
     match key {
         "title" | "subtitle" => vec!["'Peak memory'", "'A #_*$@<x> [b]'", "'内存 ✓'"],
-        "units.label" => vec!["GiB", "''"],
+        "units.label" => vec!["GiB", "''", "MB", "'%'"],
         "units.input" => vec!["MiB", "GB", "B"],
+        "units.display" => vec!["GiB", "MiB", "GB", "TiB"],
+        "cells.failed.label" => vec!["OOM", "~", "''"],
+        "cells.failed.fill" => vec!["'#000000'", "~"],
+        "cells.failed.text" => vec!["x", "''"],
+        "cells.invalid.label" => vec!["bad", "~"],
+        "cells.invalid.fill" => vec!["'#ffff00'"],
+        "cells.missing.text" => vec!["'?'"],
+        "cells.missing.label" => vec!["none"],
         "axes.x.field" => vec!["pp", "tp"],
         "axes.x.values" => vec!["4", "8", "'x'"],
         "axes.y.reverse" => vec!["true", "false"],
@@ -80,6 +96,14 @@ fn entry() -> impl Strategy<Value = (&'static str, String)> {
         "subtitle",
         "units.label",
         "units.input",
+        "units.display",
+        "cells.failed.label",
+        "cells.failed.fill",
+        "cells.failed.text",
+        "cells.invalid.label",
+        "cells.invalid.fill",
+        "cells.missing.text",
+        "cells.missing.label",
         "axes.x.field",
         "axes.x.values",
         "axes.y.reverse",
@@ -126,6 +150,59 @@ fn value_for(key: &str, scalar: &str) -> String {
     }
 }
 
+/// Output bases with names a shell, make or a filesystem treat specially.
+fn odd_base() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "fig",
+        "fig.PDF",
+        "fig.Svg",
+        "a b",
+        "tp=4,pp=8",
+        "x;y",
+        "(b)",
+        "lib(m)",
+        "a\\",
+        "ü",
+        "fig.",
+        ".",
+        "..",
+        "a*b",
+        "~home",
+        "a#b",
+        "a:b",
+        "a%b",
+        "a$b",
+        "a|b",
+        "-",
+        "a\tb",
+        "a\nb",
+    ])
+    .prop_map(|name| name.replace("\\t", "\t").replace("\\n", "\n"))
+}
+
+/// A number as a tracer (or a broken one) might write it.
+fn odd_number() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1u32..200_000).prop_map(|n| format!("{n}.0")),
+        prop::sample::select(vec![
+            "0",
+            "-0.0",
+            "-1",
+            "5e-324",
+            "1e308",
+            "1.7976931348623157e308",
+            "1e309",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "123456789012345678901234567890",
+            "0.1e1",
+            "1E2",
+        ])
+        .prop_map(str::to_string),
+    ]
+}
+
 fn spec(entries: &[(&str, String)]) -> String {
     let mut tree: std::collections::BTreeMap<&str, Vec<(String, String)>> = Default::default();
     let mut top = String::new();
@@ -143,22 +220,30 @@ fn spec(entries: &[(&str, String)]) -> String {
     for (head, items) in tree {
         yaml.push_str(&format!("{head}:\n"));
         if head == "inputs" {
-            yaml.push_str("  traces: traces/*.json\n");
+            yaml.push_str("  traces: traces/*.json\n  logs: {failure: logs/failed.log}\n");
         }
         let mut seen = std::collections::BTreeSet::new();
+        // `cells.failed.label` and `cells.failed.fill` share one mapping.
+        let mut nested: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for (rest, value) in items {
             // A nested key written twice would only test serde's duplicate check.
             if !seen.insert(rest.clone()) {
                 continue;
             }
             match rest.split_once('.') {
-                Some((mid, leaf)) => yaml.push_str(&format!("  {mid}: {{{leaf}: {value}}}\n")),
+                Some((mid, leaf)) => nested
+                    .entry(mid.to_string())
+                    .or_default()
+                    .push(format!("{leaf}: {value}")),
                 None => yaml.push_str(&format!("  {rest}: {value}\n")),
             }
         }
+        for (mid, leaves) in nested {
+            yaml.push_str(&format!("  {mid}: {{{}}}\n", leaves.join(", ")));
+        }
     }
     if !yaml.contains("inputs:") {
-        yaml.push_str("inputs:\n  traces: traces/*.json\n");
+        yaml.push_str("inputs:\n  traces: traces/*.json\n  logs: {failure: logs/failed.log}\n");
     }
     yaml
 }
@@ -172,20 +257,45 @@ proptest! {
     })]
 
     #[test]
-    fn random_specs_never_panic_and_fail_without_output(entries in prop::collection::vec(entry(), 1..6)) {
+    fn random_specs_never_panic_and_fail_without_output(
+        entries in prop::collection::vec(entry(), 1..6),
+        base in odd_base(),
+        numbers in prop::collection::vec(odd_number(), 4),
+    ) {
         let f = Fixture::new();
-        f.trace(1, 1, 1, &trace_json("40960.0", "61440.0"));
-        f.trace(2, 4, 1, &trace_json("90000.0", "99999.0"));
+        f.trace(1, 1, 1, &trace_json(&numbers[0], &numbers[1]));
+        f.trace(2, 4, 1, &trace_json(&numbers[2], &numbers[3]));
+        f.trace(2, 2, 1, &trace_json("40960.0", "61440.0"));
+        // TP=2, PP=1 is failed: its style is checked below.
+        f.write("logs/failed.log", "Config 1: TP=2, PP=1 - FAILED\n");
         let text = spec(&entries);
         f.write("spec.yaml", &text);
         let options = BuildOptions {
-            output: Some(f.path("out/fig")),
+            output: Some(f.path(&format!("out/{base}"))),
             dpi: Some(20),
             strict: false,
+            depfile: true,
             ..BuildOptions::default()
         };
+        let text = format!("{text}-o out/{base:?}, traces {numbers:?}");
         match memheat::build(&f.path("spec.yaml"), &options, &Engine::default()) {
             Ok(built) => {
+                // Keys of a state not written keep their defaults.
+                let written = |key: &str| entries.iter().any(|(k, _)| *k == key);
+                let failed = crate::errors::cell(&built, "2", "1");
+                prop_assert_eq!(failed.state, memheat::table::CellState::Failed, "{}", text);
+                if !written("cells.failed.fill") {
+                    prop_assert_eq!(failed.fill.map(|c| c.0), Some([0xCC; 3]), "{}", text);
+                }
+                if !written("cells.failed.text") {
+                    prop_assert_eq!(&failed.lines, &["—".to_string()], "{}", text);
+                }
+                // A measured cell shows a finite number, never a made-up one.
+                for cell in built.table.rows.iter().flatten() {
+                    if cell.state == memheat::table::CellState::Measured {
+                        prop_assert!(cell.actual.is_some_and(f64::is_finite), "{text}");
+                    }
+                }
                 prop_assert!(built.geometry.page_width <= MAX_PAGE_PT, "{text}");
                 prop_assert!(built.geometry.page_height <= MAX_PAGE_PT, "{text}");
                 // The documented cell limit (MAX_CELLS).

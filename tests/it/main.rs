@@ -7,6 +7,7 @@ mod errors;
 mod extends;
 mod fuzz;
 mod golden;
+mod harden;
 mod init;
 mod inputs;
 mod panels;

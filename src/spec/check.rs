@@ -1,8 +1,8 @@
 //! Rules that need more than one key at a time.
 
 use super::{
-    ColorMapSpec, DPI_RANGE, Key, KeyError, Length, Part, Spec, TICK_SCALE, Width, X_DEFAULTS,
-    Y_DEFAULTS, canonical,
+    ColorMapSpec, DPI_RANGE, Key, KeyError, Length, Part, Spec, TICK_SCALE, Unit, Width,
+    X_DEFAULTS, Y_DEFAULTS, canonical,
 };
 
 /// Longest title, label or cell-text template, in characters: a figure
@@ -27,7 +27,7 @@ impl Spec {
         if !units.label_written {
             return None;
         }
-        let named = super::Unit::named_in(&units.label)
+        let named = Unit::named_in(&units.label)
             .into_iter()
             .find(|u| u.magnitude() != units.display.magnitude())?;
         let display = units.display.name();

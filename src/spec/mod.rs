@@ -432,7 +432,7 @@ mod partial {
     use super::*;
     use serde_yaml::{Mapping, Value};
 
-    /// Every key of every mapping in the spec but `inputs`: its default written out (when
+    /// Every key of every mapping in the spec: its default written out (when
     /// it has one that can be written, independently of other keys) and
     /// another value. Lists (`thresholds`, `panels`) are replaced whole, so
     /// their items are not walked.
@@ -448,10 +448,23 @@ mod partial {
             Some("[{metric: theory, above: 80, mark: hatch}]"),
             "[{metric: actual, below: 3}]",
         ),
-        // The input layer's keys change with the formats it reads; its
-        // defaults are its own tests' business, so `inputs` is written
-        // whole here and not walked.
-        ("inputs", None, "{traces: y}"),
+        ("inputs.traces", None, "y"),
+        (
+            "inputs.filename",
+            Some(DEFAULT_FILENAME),
+            "'(?P<tp>\\d+)_(?P<pp>\\d+)'",
+        ),
+        ("inputs.rank", Some("'0'"), "'1'"),
+        ("inputs.actual", Some("peak_allocated_MB"), "a"),
+        ("inputs.theory", Some("theoretical_memory_MB"), "t"),
+        ("inputs.newest-by", Some("ts"), "n"),
+        ("inputs.logs.success", Some("[]"), "ok.log"),
+        ("inputs.logs.failure", Some("[]"), "bad.log"),
+        (
+            "inputs.logs.line",
+            Some(DEFAULT_LOG_LINE),
+            "'(?P<tp>\\d+) (?P<pp>\\d+)'",
+        ),
         ("units.input", Some("MiB"), "MB"),
         ("units.display", Some("GiB"), "MiB"),
         // Follows `display`.
@@ -505,8 +518,10 @@ mod partial {
         ("fonts.paths", Some("[]"), "[f]"),
     ];
     /// Mappings that are themselves optional: their keys' defaults are
-    /// written only where the mapping is. (None outside `inputs` today.)
-    const OPTIONAL: &[&str] = &[];
+    /// written only where the mapping is.
+    const OPTIONAL: &[&str] = &["inputs.logs"];
+    const DEFAULT_FILENAME: &str = r"'memory_trace_rank(?P<rank>\d+)_wd(?P<wd>\d+)_tp(?P<tp>\d+)_pp(?P<pp>\d+)_dp(?P<dp>\d+)_.*?_l(?P<layers>\d+)_mbs(?P<mbs>\d+)_nmbs(?P<nmbs>\d+)_gbs(?P<gbs>\d+)_ts(?P<ts>\d+)\.json'";
+    const DEFAULT_LOG_LINE: &str = r"'^Config\s+(?P<seq>\d+):\s*TP=(?P<tp>\d+),\s*PP=(?P<pp>\d+)'";
 
     fn insert(tree: &mut Mapping, path: &str, value: Value) {
         let (first, rest) = match path.split_once('.') {

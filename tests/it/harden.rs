@@ -449,7 +449,7 @@ fn build_with_deps(name: &str) -> (Fixture, i32, String, String) {
     std::fs::create_dir_all(f.path("traces/axb")).unwrap();
     f.write(
         "spec.yaml",
-        "inputs:\n  traces: 'traces/*/*.json'\noutput: {dpi: 20, formats: [svg]}\n",
+        "inputs:\n  traces: 'traces/*/*.json'\n  logs: {failure: logs/failed.log}\noutput: {dpi: 20, formats: [svg]}\n",
     );
     let base = format!("out/{name}-fig");
     let (code, stdout, stderr) = f.run(&["spec.yaml", "-q", "--deps", "fig.d", "-o", &base]);
@@ -513,7 +513,13 @@ fn r18_depfiles_name_every_path_as_make_reads_it() {
         let trace = f.path(&format!("traces/{name}/{}", Fixture::trace_name(1, 1, 1)));
         let output = f.path(&format!("out/{name}-fig.svg"));
         let settle = || {
-            for input in ["spec.yaml", "traces", "traces/axb"] {
+            for input in [
+                "spec.yaml",
+                "traces",
+                "traces/axb",
+                "logs",
+                "logs/failed.log",
+            ] {
                 set_mtime(&f.path(input), 1000);
             }
             set_mtime(&f.path(&format!("traces/{name}")), 1000);
@@ -724,14 +730,14 @@ fn r18_a_directory_named_tilde_is_not_home_to_make() {
     f.write(&trace, crate::errors::trace_json("40960.0", "61440.0"));
     f.write(
         "spec.yaml",
-        "inputs:\n  traces: '~/*.json'\noutput: {dpi: 20, formats: [svg]}\n",
+        "inputs:\n  traces: '~/*.json'\n  logs: {failure: logs/failed.log}\noutput: {dpi: 20, formats: [svg]}\n",
     );
     let (code, _, stderr) = f.run(&["spec.yaml", "-q", "--deps", "fig.d", "-o", "out/fig"]);
     assert_eq!((code, stderr.as_str()), (0, ""));
     let depfile = std::fs::read_to_string(f.path("fig.d")).unwrap();
     assert!(depfile.contains("\n  [~]/memory_trace_"), "{depfile}");
     f.write("Makefile", "include fig.d\nout/fig.svg:\n\t@echo rebuilt\n");
-    for input in ["spec.yaml", "~"] {
+    for input in ["spec.yaml", "~", "logs", "logs/failed.log"] {
         set_mtime(&f.path(input), 1000);
     }
     set_mtime(&f.path(&trace), 1000);

@@ -130,6 +130,15 @@ const MAX_LINKS: usize = 40;
 
 /// Decides how `path` is written; an error is the reason it cannot be.
 fn target(path: &Path) -> Result<Target, String> {
+    if path
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::is_separator)
+    {
+        return Err(
+            "the path ends in a separator, so it names a directory; give a file name".into(),
+        );
+    }
     let mut real = path.to_path_buf();
     for _ in 0..MAX_LINKS {
         // `/dev/stdout` and `/dev/fd/N` name a descriptor the caller opened
@@ -453,6 +462,11 @@ mod tests {
         assert_eq!(target(Path::new("/dev/null")), Ok(Target::Through));
         assert_eq!(target(Path::new("/dev/stdout")), Ok(Target::Through));
         assert_eq!(target(dir.path()), Err("it is a directory".to_string()));
+        // `-o out/` for a directory that does not exist yet.
+        assert_eq!(
+            target(&dir.path().join("new/")),
+            Err("the path ends in a separator, so it names a directory; give a file name".into())
+        );
         // A cycle of links ends.
         std::os::unix::fs::symlink("b", dir.path().join("a")).unwrap();
         std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();

@@ -124,19 +124,18 @@ fn split_top(inner: &[char]) -> Vec<String> {
     if parts.len() > 1 { parts } else { vec![] }
 }
 
-/// `1..4` or `a..c`, as the shell expands them (at most a few dozen).
+/// `1..4` or `a..c`, as the shell expands them; of a long sequence only
+/// the first few, which is all a hint shows.
 fn sequence(inner: &str) -> Option<Vec<String>> {
     let (from, to) = inner.split_once("..")?;
     if let (Ok(a), Ok(b)) = (from.parse::<i64>(), to.parse::<i64>()) {
-        let (lo, hi) = (a.min(b), a.max(b));
-        if hi - lo > 64 {
-            return None;
-        }
-        let mut all: Vec<String> = (lo..=hi).map(|n| n.to_string()).collect();
-        if a > b {
-            all.reverse();
-        }
-        return Some(all);
+        let step: i128 = if a <= b { 1 } else { -1 };
+        let count = a.abs_diff(b).min(MAX_SHOWN as u64) as i128;
+        return Some(
+            (0..=count)
+                .map(|i| (i128::from(a) + step * i).to_string())
+                .collect(),
+        );
     }
     let (a, b) = (single(from)?, single(to)?);
     let all: Vec<String> = if a <= b {
@@ -280,6 +279,17 @@ mod tests {
         );
         assert!(error("r/{x,y{1,2}}/t.json").1.starts_with(
             "list one glob per alternative: `traces: [r/x/t.json, r/y1/t.json, r/y2/t.json]`;"
+        ));
+        assert!(error("tp{1..100}/*.json").1.starts_with(
+            "list one glob per alternative: `traces: [tp1/*.json, tp2/*.json, tp3/*.json, tp4/*.json, tp5/*.json, tp6/*.json, tp7/*.json, tp8/*.json, …]`;"
+        ));
+        assert!(
+            error("x{-9223372036854775808..9223372036854775807}")
+                .1
+                .starts_with("list one glob per alternative: `traces: [x-9223372036854775808, ")
+        );
+        assert!(error("tp{3..1}/*.json").1.starts_with(
+            "list one glob per alternative: `traces: [tp3/*.json, tp2/*.json, tp1/*.json]`;"
         ));
         assert!(error("tp{1..3}/*.json").1.starts_with(
             "list one glob per alternative: `traces: [tp1/*.json, tp2/*.json, tp3/*.json]`;"

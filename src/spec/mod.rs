@@ -667,5 +667,17 @@ mod partial {
             e.to_string(),
             "t.yaml:3:18: cells.failed: null (`~`) is not a value for this key: write one, or remove the key to get its default"
         );
+        // The whole state null, or not a mapping: said in the spec's words,
+        // not the name of an internal type.
+        let e = parse_one("t.yaml", "inputs: {traces: x}\ncells: {failed: ~}\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:2:17: cells: null (`~`) is not a value for this key: write one, or remove the key to get its default"
+        );
+        let e = parse_one("t.yaml", "inputs: {traces: x}\ncells: {missing: x}\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.yaml:2:18: cells.missing: invalid type: string \"x\", expected a mapping of `text`, `fill` and `label`"
+        );
     }
 }

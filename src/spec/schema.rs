@@ -583,7 +583,11 @@ pub struct StateStyle {
 /// written the type's default instead, so `failed: {label: OOM}` drew the
 /// failed cells unfilled and without their dash.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "kebab-case",
+    expecting = "a mapping of `text`, `fill` and `label`"
+)]
 struct StatePatch {
     #[serde(default, deserialize_with = "present")]
     text: Option<String>,
@@ -612,13 +616,13 @@ fn written<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 fn failed_over_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StateStyle, D::Error> {
-    Ok(StatePatch::deserialize(d)?.over(default_failed()))
+    Ok(not_null::<D, StatePatch>(d)?.over(default_failed()))
 }
 fn invalid_over_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StateStyle, D::Error> {
-    Ok(StatePatch::deserialize(d)?.over(default_invalid()))
+    Ok(not_null::<D, StatePatch>(d)?.over(default_invalid()))
 }
 fn missing_over_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StateStyle, D::Error> {
-    Ok(StatePatch::deserialize(d)?.over(default_missing()))
+    Ok(not_null::<D, StatePatch>(d)?.over(default_missing()))
 }
 
 #[derive(Debug, Deserialize)]

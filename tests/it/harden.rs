@@ -711,3 +711,47 @@ fn r18_unsupported_syntax_is_named() {
         "{stderr}"
     );
 }
+
+/// A directory named `~` in the working directory: make reads a leading
+/// `~/` as $HOME, so the depfile must spell it so that make does not.
+#[test]
+fn r18_a_directory_named_tilde_is_not_home_to_make() {
+    if !have_make("r18_a_directory_named_tilde_is_not_home_to_make") {
+        return;
+    }
+    let f = Fixture::new();
+    let trace = format!("~/{}", Fixture::trace_name(1, 1, 1));
+    f.write(&trace, crate::errors::trace_json("40960.0", "61440.0"));
+    f.write(
+        "spec.yaml",
+        "inputs:\n  traces: '~/*.json'\n  logs: {failure: logs/failed.log}\noutput: {dpi: 20, formats: [svg]}\n",
+    );
+    let (code, _, stderr) = f.run(&["spec.yaml", "-q", "--deps", "fig.d", "-o", "out/fig"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    let depfile = std::fs::read_to_string(f.path("fig.d")).unwrap();
+    assert!(depfile.contains("\n  [~]/memory_trace_"), "{depfile}");
+    f.write("Makefile", "include fig.d\nout/fig.svg:\n\t@echo rebuilt\n");
+    for input in ["spec.yaml", "~", "logs", "logs/failed.log"] {
+        set_mtime(&f.path(input), 1000);
+    }
+    set_mtime(&f.path(&trace), 1000);
+    set_mtime(&f.path("out/fig.svg"), 500);
+    assert_eq!(make(&f.path(""), "out/fig.svg").0, 0);
+    assert_eq!(
+        make(&f.path(""), "out/fig.svg").1,
+        "make: 'out/fig.svg' is up to date.\n"
+    );
+    set_mtime(&f.path("out/fig.svg"), 2000);
+    assert_eq!(
+        make(&f.path(""), "out/fig.svg"),
+        (0, "rebuilt\n".into(), String::new())
+    );
+    std::fs::remove_file(f.path(&trace)).unwrap();
+    set_mtime(&f.path("~"), 1000);
+    set_mtime(&f.path("out/fig.svg"), 500);
+    assert_eq!(
+        make(&f.path(""), "out/fig.svg"),
+        (0, "rebuilt\n".into(), String::new()),
+        "{depfile}"
+    );
+}

@@ -5,7 +5,12 @@
 //! ```text
 //! cargo build --release      # the end-to-end part runs target/release/memheat
 //! cargo run --release --example bench -- [--files N] [--samples S] [--runs R] [--keep DIR]
+//!                                         [--logs N MB] [--only-logs]
 //! ```
+//!
+//! The training-log part writes N Megatron-LM logs of about MB decimal
+//! megabytes each (default 100 × 50) and times `memheat data` on them
+//! against `cat` of the same files; `--only-logs` runs only that part.
 //!
 //! Two inputs: the shipped example (`specs/485B.yaml`) and a large synthetic
 //! sweep of N traces of S samples each (default 100 × 74000, about 6.5 MB a
@@ -14,6 +19,8 @@
 //! of R runs (default 5) after one warm-up build, so the page cache is warm:
 //! this measures memheat, not the disk.
 
+#[path = "support/megatron_logs.rs"]
+mod megatron_logs;
 #[path = "support/synth.rs"]
 mod synth;
 
@@ -26,7 +33,8 @@ use std::time::{Duration, Instant, SystemTime};
 use memheat::compile::Engine;
 use memheat::{BuildOptions, Built};
 
-const USAGE: &str = "usage: bench [--files N] [--samples S] [--runs R] [--keep DIR]";
+const USAGE: &str =
+    "usage: bench [--files N] [--samples S] [--runs R] [--keep DIR] [--logs N MB] [--only-logs]";
 
 /// Hidden mode, `bench --measure-child PROGRAM ARGS...`; see [`measure_child`].
 const MEASURE_CHILD: &str = "--measure-child";
@@ -39,6 +47,9 @@ struct Args {
     samples: usize,
     runs: usize,
     keep: Option<PathBuf>,
+    /// Training logs to write, and decimal megabytes each.
+    logs: (usize, usize),
+    only_logs: bool,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -47,6 +58,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         samples: 74_000,
         runs: 5,
         keep: None,
+        logs: (100, 50),
+        only_logs: false,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -55,6 +68,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--samples" => parsed.samples = parse_count(&flag, &value()?)?,
             "--runs" => parsed.runs = parse_count(&flag, &value()?)?,
             "--keep" => parsed.keep = Some(PathBuf::from(value()?)),
+            "--logs" => {
+                let count = parse_count(&flag, &value()?)?;
+                parsed.logs = (count, parse_count(&flag, &value()?)?);
+            }
+            "--only-logs" => parsed.only_logs = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unexpected argument {other}")),
         }
@@ -136,6 +154,9 @@ fn run(args: &Args) -> Result<(), String> {
     // Holds the temporary directory until the end (dropping it deletes it).
     let (_temp, dir) = work_dir(args.keep.as_deref())?;
     let memheat_bin = memheat_binary()?;
+    if args.only_logs {
+        return print_log_read(&memheat_bin, &dir, args.logs, args.runs);
+    }
 
     let written = generate(&dir, args.files, args.samples)?;
     let large_spec = write_large_spec(&dir, &written)?;
@@ -213,6 +234,8 @@ fn run(args: &Args) -> Result<(), String> {
         args.runs.max(5)
     );
     print_watch_latency(&memheat_bin, &dir, args.runs.max(5))?;
+
+    print_log_read(&memheat_bin, &dir, args.logs, args.runs)?;
 
     println!("\n## Sizes");
     print_sizes(&in_process, &end_to_end)?;
@@ -834,4 +857,105 @@ fn mb_per_s(bytes: u64, d: Duration) -> f64 {
 
 fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
+}
+
+/// Writes `count` Megatron-LM logs of about `mb` decimal megabytes (a
+/// training loop's iteration lines, a memory report every 100 iterations),
+/// then times `memheat data` on them against `cat` of the same files.
+fn print_log_read(
+    bin: &Path,
+    dir: &Path,
+    (count, mb): (usize, usize),
+    runs: usize,
+) -> Result<(), String> {
+    use std::fmt::Write as _;
+    let logs = dir.join("logs");
+    fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
+    let mut paths = Vec::with_capacity(count);
+    for i in 0..count {
+        let run = megatron_logs::Run {
+            tp: 1 << (i % 4),
+            pp: 1 + (i / 4) as u32,
+            dp: 8,
+            layers: 96,
+            peak_mib: 40_000.0 + i as f64,
+            theory_mib: Some(50_000.0),
+            oom: false,
+        };
+        let no_oom = megatron_logs::OomStyle {
+            era: megatron_logs::OomEra::Torch25,
+            rank: None,
+        };
+        let mut text =
+            megatron_logs::write_log(&run, megatron_logs::Variant::MegatronCore016, no_oom);
+        let mut iteration = 0u64;
+        while text.len() < mb * 1_000_000 {
+            iteration += 1;
+            let _ = writeln!(
+                text,
+                " [2026-12-06 12:00:00] iteration {iteration:>8}/  500000 | consumed samples: {:>12} | elapsed time per iteration (ms): 1234.5 | learning rate: 1.000000E-04 | global batch size:  1024 | lm loss: 2.345678E+00 | loss scale: 1.0 | grad norm: 0.123 | number of skipped iterations:   0 | number of nan iterations:   0 |",
+                iteration * 1024
+            );
+            if iteration % 100 == 0 {
+                let _ = writeln!(
+                    text,
+                    "[Rank 0] (after {iteration} iterations) memory (MB) | allocated: 30000.00 | max allocated: 35000.00 | reserved: 38000.00 | max reserved: 38000.00"
+                );
+            }
+        }
+        let path = logs.join(format!("slurm-{i}.out"));
+        fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        paths.push(path);
+    }
+    let spec = dir.join("logs.yaml");
+    fs::write(&spec, "inputs: {traces: 'logs/*.out'}\n")
+        .map_err(|e| format!("{}: {e}", spec.display()))?;
+    let bytes = total_size(&paths)?;
+    let quiet = |mut command: Command| -> Result<(), String> {
+        let status = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|e| e.to_string())?;
+        status
+            .success()
+            .then_some(())
+            .ok_or(format!("{command:?} failed"))
+    };
+    // One warm-up read of each, so the page cache is warm for both.
+    let cat = || {
+        let mut command = Command::new("cat");
+        command.args(&paths);
+        let start = Instant::now();
+        quiet(command).map(|()| start.elapsed())
+    };
+    let data = || {
+        let mut command = Command::new(bin);
+        command.current_dir(dir).args(["data", "logs.yaml"]);
+        let start = Instant::now();
+        quiet(command).map(|()| start.elapsed())
+    };
+    cat()?;
+    data()?;
+    let cat = median_of_runs(runs, cat)?;
+    let data = median_of_runs(runs, data)?;
+    println!(
+        "\n## Reading {count} Megatron-LM logs of {mb} MB ({:.0} MB in all), median of {runs} runs",
+        bytes as f64 / MB
+    );
+    println!("{:<34}{:>10}{:>10}", "", "wall ms", "MB/s");
+    println!(
+        "{:<34}{:>10.1}{:>10.0}",
+        "cat",
+        ms(cat),
+        mb_per_s(bytes, cat)
+    );
+    println!(
+        "{:<34}{:>10.1}{:>10.0}",
+        "memheat data",
+        ms(data),
+        mb_per_s(bytes, data)
+    );
+    println!("{:<34}{:>10.2}", "memheat / cat", ratio(data, cat));
+    Ok(())
 }

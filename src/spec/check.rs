@@ -481,6 +481,11 @@ fn check_part(part: &Part) -> Vec<KeyError> {
             vec![F("inputs"), F("logs"), F("failure")],
             &logs.failure,
         ));
+        globs.push((
+            "status",
+            vec![F("inputs"), F("logs"), F("status")],
+            &logs.status,
+        ));
     }
     for (name, keys, list) in globs {
         for (i, glob) in list.0.iter().enumerate() {

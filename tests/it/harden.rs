@@ -687,6 +687,11 @@ fn r18_unsupported_syntax_is_named() {
         spec_error("inputs:\n  traces: traces/*.json\n  logs: {failure: 'logs/[^o]*.log'}\n")
             .starts_with("error: glob `logs/[^o]*.log` uses `[^…]`, which memheat's globs read as `^` or any of the other characters\n  ┌─ spec.yaml:3:19\n"),
     );
+    // A status log's glob is checked too.
+    assert!(
+        spec_error("inputs:\n  traces: traces/*.json\n  logs: {status: 'logs/{a,b}.log'}\n")
+            .starts_with("error: glob `logs/{a,b}.log` uses braces"),
+    );
     // A panel's glob names the panel.
     let e = spec_error("panels:\n  - title: A\n    inputs: {traces: 'traces/{x,y}.json'}\n");
     assert!(

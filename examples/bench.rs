@@ -896,7 +896,7 @@ fn print_log_read(
                 " [2026-12-06 12:00:00] iteration {iteration:>8}/  500000 | consumed samples: {:>12} | elapsed time per iteration (ms): 1234.5 | learning rate: 1.000000E-04 | global batch size:  1024 | lm loss: 2.345678E+00 | loss scale: 1.0 | grad norm: 0.123 | number of skipped iterations:   0 | number of nan iterations:   0 |",
                 iteration * 1024
             );
-            if iteration % 100 == 0 {
+            if iteration.is_multiple_of(100) {
                 let _ = writeln!(
                     text,
                     "[Rank 0] (after {iteration} iterations) memory (MB) | allocated: 30000.00 | max allocated: 35000.00 | reserved: 38000.00 | max reserved: 38000.00"

@@ -18,7 +18,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use super::megatron_logs::{self as logs, OomEra, OomStyle, Run, Variant};
+use super::megatron_logs::{self as logs, ERAS, OomStyle, Run, Variant};
 
 /// One config of the example sweep, as its traces and logs record it.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,15 +72,6 @@ pub fn read_example(dir: &Path) -> io::Result<Vec<Config>> {
     configs.sort_by_key(|c| (c.tp, c.pp));
     Ok(configs)
 }
-
-const ERAS: [OomEra; 6] = [
-    OomEra::Torch25,
-    OomEra::Torch113,
-    OomEra::Torch113Typo,
-    OomEra::Pre113,
-    OomEra::CudaError,
-    OomEra::Truncated,
-];
 
 /// One Megatron log per config in `out/`.
 pub fn write_megatron(configs: &[Config], out: &Path) -> io::Result<()> {

@@ -77,6 +77,31 @@ pub struct OomStyle {
     pub rank: Option<u32>,
 }
 
+/// Every variant, in the order above.
+pub const VARIANTS: [Variant; 7] = [
+    Variant::MegatronOld,
+    Variant::MegatronCore015,
+    Variant::MegatronCore016,
+    Variant::Bridge,
+    Variant::DeepSpeedLogger,
+    Variant::DeepSpeedPrint,
+    Variant::Torchtitan,
+];
+/// Every era, in the order above.
+pub const ERAS: [OomEra; 6] = [
+    OomEra::Torch25,
+    OomEra::Torch113,
+    OomEra::Torch113Typo,
+    OomEra::Pre113,
+    OomEra::CudaError,
+    OomEra::Truncated,
+];
+/// For a run that does not run out of memory (the style is then unused).
+pub const NO_OOM: OomStyle = OomStyle {
+    era: OomEra::Torch25,
+    rank: None,
+};
+
 /// The requested size every written OOM reports: `2.50 GiB`.
 pub const OOM_REQUESTED_BYTES: f64 = 2.5 * GIB;
 /// The device capacity every written OOM reports: `79.21 GiB` (an H100).

@@ -235,30 +235,10 @@ fn log_runs(
     if let Theory::Known { total, .. } = log.theory {
         numbers.insert(LOG_THEORY.into(), in_input_units(total));
     }
-    let actual_name = inputs.actual.as_deref().unwrap_or(LOG_ACTUAL);
-    let theory_name = inputs.theory.as_deref().unwrap_or(LOG_THEORY);
-    let content = match numbers.get(actual_name) {
-        Some(&actual) => Ok(RunValues {
-            theory: numbers.get(theory_name).copied(),
-            actual,
-            numbers,
-        }),
-        None if log.oom.is_some() => Err(Unusable("no memory report before the OOM".into())),
-        None => {
-            let found: Vec<&str> = log.metrics.keys().copied().collect();
-            out.warnings.push(Warning::new(
-                path,
-                if found.is_empty() {
-                    "reports no memory; the cell shows no data".to_string()
-                } else {
-                    format!(
-                        "reports no `{actual_name}` (it has {}); set `inputs.actual`; the cell shows no data",
-                        found.join(", ")
-                    )
-                },
-            ));
-            Err(Unusable("no memory report".into()))
-        }
+    let names = (LOG_ACTUAL, Some(LOG_THEORY));
+    let content = match (&log.oom, chosen(&numbers, names, inputs)) {
+        (Some(_), (None, _)) => Err(Unusable("no memory report before the OOM".into())),
+        _ => values(numbers, names, inputs, path, out),
     };
     // A run that reported memory and did not run out of it got as far as
     // its report: the line of its largest reading says so.
@@ -434,21 +414,7 @@ fn gpu_run(
     }
     let peak = gpu.peak_bytes / units.input.bytes();
     let numbers = BTreeMap::from([(GPU_ACTUAL.to_string(), peak)]);
-    let name = inputs.actual.as_deref().unwrap_or(GPU_ACTUAL);
-    let content = match numbers.get(name) {
-        Some(&actual) => Ok(RunValues {
-            actual,
-            theory: None,
-            numbers,
-        }),
-        None => {
-            out.warnings.push(Warning::new(
-                path,
-                format!("an nvidia-smi log has only `{GPU_ACTUAL}`, not `{name}`; the cell shows no data"),
-            ));
-            Err(Unusable("no such value".into()))
-        }
-    };
+    let content = values(numbers, (GPU_ACTUAL, None), inputs, path, out);
     out.runs.push(run(path, captures, content));
 }
 
@@ -485,39 +451,16 @@ fn snapshot_run(
             numbers.insert(name.to_string(), in_input_units(peak));
         }
     }
-    let name = inputs.actual.as_deref().unwrap_or(SNAPSHOT_ACTUAL);
-    let actual = match numbers.get(name) {
-        Some(&actual) => Some(actual),
-        None if name == SNAPSHOT_ACTUAL => {
-            out.warnings.push(Warning::new(
-                path,
-                "the snapshot records no allocations (no `device_traces` entries), so the cell shows the memory allocated when it was dumped, not the peak",
-            ));
-            numbers.get("allocated_at_dump").copied()
-        }
-        None => {
-            let names: Vec<&str> = numbers.keys().map(String::as_str).collect();
-            out.warnings.push(Warning::new(
-                path,
-                format!(
-                    "a snapshot has no `{name}` (it has {}); the cell shows no data",
-                    names.join(", ")
-                ),
-            ));
-            None
-        }
+    let actual = if inputs.actual.is_none() && snapshot.peak_allocated.is_none() {
+        out.warnings.push(Warning::new(
+            path,
+            "the snapshot records no allocations (no `device_traces` entries), so the cell shows the memory allocated when it was dumped, not the peak",
+        ));
+        "allocated_at_dump"
+    } else {
+        SNAPSHOT_ACTUAL
     };
-    let content = match actual {
-        Some(actual) => Ok(RunValues {
-            actual,
-            theory: inputs
-                .theory
-                .as_deref()
-                .and_then(|t| numbers.get(t).copied()),
-            numbers,
-        }),
-        None => Err(Unusable("no such value".into())),
-    };
+    let content = values(numbers, (actual, None), inputs, path, out);
     if snapshot.oom.is_some() {
         out.records_outcomes = true;
         out.entries.push(LogEntry {
@@ -528,4 +471,49 @@ fn snapshot_run(
         });
     }
     out.runs.push(run(path, captures, content));
+}
+
+/// The names of a one-run file's actual and theory values: `inputs.actual`
+/// and `inputs.theory` over the format's own `names`; and the actual value,
+/// if the file has it.
+fn chosen<'a>(
+    numbers: &BTreeMap<String, f64>,
+    names: (&'a str, Option<&'a str>),
+    inputs: &'a Inputs,
+) -> (Option<f64>, (&'a str, Option<&'a str>)) {
+    let actual = inputs.actual.as_deref().unwrap_or(names.0);
+    let theory = inputs.theory.as_deref().or(names.1);
+    (numbers.get(actual).copied(), (actual, theory))
+}
+
+/// A one-run file's values from its `numbers` (in input units); without
+/// the actual value, a warning that lists the numbers the file has.
+fn values(
+    numbers: BTreeMap<String, f64>,
+    names: (&str, Option<&str>),
+    inputs: &Inputs,
+    path: &Path,
+    out: &mut FileRuns,
+) -> Result<RunValues, Unusable> {
+    let (actual, (actual_name, theory_name)) = chosen(&numbers, names, inputs);
+    let Some(actual) = actual else {
+        let found: Vec<&str> = numbers.keys().map(String::as_str).collect();
+        out.warnings.push(Warning::new(
+            path,
+            if found.is_empty() {
+                "reports no memory; the cell shows no data".to_string()
+            } else {
+                format!(
+                    "reports no `{actual_name}` (it has {}); set `inputs.actual`; the cell shows no data",
+                    found.join(", ")
+                )
+            },
+        ));
+        return Err(Unusable(format!("no `{actual_name}` value")));
+    };
+    Ok(RunValues {
+        actual,
+        theory: theory_name.and_then(|t| numbers.get(t).copied()),
+        numbers,
+    })
 }

@@ -45,6 +45,22 @@ impl LogEntry {
     }
 }
 
+// Beside `Status`, so the spec's words need not know the outcomes' type.
+impl Outcomes {
+    /// The outcome a status word names, if any.
+    pub fn of(&self, word: &str) -> Option<crate::input::Status> {
+        let word = word.trim();
+        let is = |words: &[String]| words.iter().any(|w| w.trim().eq_ignore_ascii_case(word));
+        if is(&self.failure) {
+            Some(Status::Failure)
+        } else if is(&self.success) {
+            Some(Status::Success)
+        } else {
+            None
+        }
+    }
+}
+
 /// Distinct configs the logs may name; a sweep has dozens.
 pub const MAX_LOGGED_CONFIGS: usize = 100_000;
 

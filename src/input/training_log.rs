@@ -1163,28 +1163,6 @@ mod round_trip {
     use super::megatron_fixtures::*;
     use super::{Scanner, Theory, TrainingLog};
 
-    const VARIANTS: [Variant; 7] = [
-        Variant::MegatronOld,
-        Variant::MegatronCore015,
-        Variant::MegatronCore016,
-        Variant::Bridge,
-        Variant::DeepSpeedLogger,
-        Variant::DeepSpeedPrint,
-        Variant::Torchtitan,
-    ];
-    const ERAS: [OomEra; 6] = [
-        OomEra::Torch25,
-        OomEra::Torch113,
-        OomEra::Torch113Typo,
-        OomEra::Pre113,
-        OomEra::CudaError,
-        OomEra::Truncated,
-    ];
-    const NO_OOM: OomStyle = OomStyle {
-        era: OomEra::Torch25,
-        rank: None,
-    };
-
     fn runs() -> [Run; 2] {
         [
             // 70123.455078125 MiB is a whole number of 512-byte blocks, as real peaks are.

@@ -187,77 +187,57 @@ fn expand(glob: &str) -> Vec<String> {
     vec![glob.to_string()]
 }
 
-/// `glob` with each `{` outside a set written `[{]`, which the glob crate
-/// matches as the character itself.
-fn literal_braces(glob: &str) -> String {
+/// `glob` rebuilt piece by piece: each bracket set (to its `]`, or the end)
+/// through `set`, each other character through `other`.
+fn rewrite(glob: &str, set: impl Fn(&str) -> String, other: impl Fn(char) -> String) -> String {
     let chars: Vec<char> = glob.chars().collect();
     let mut out = String::new();
     let mut i = 0;
     while i < chars.len() {
         if chars[i] == '[' {
             let end = bracket_end(&chars, i).unwrap_or(chars.len());
-            out.extend(&chars[i..end]);
+            out.push_str(&set(&chars[i..end].iter().collect::<String>()));
             i = end;
         } else {
-            if chars[i] == '{' {
-                out.push_str("[{]");
-            } else {
-                out.push(chars[i]);
-            }
+            out.push_str(&other(chars[i]));
             i += 1;
         }
     }
     out
+}
+
+/// `glob` with each `{` outside a set written `[{]`, which the glob crate
+/// matches as the character itself.
+fn literal_braces(glob: &str) -> String {
+    rewrite(glob, str::to_string, |c| match c {
+        '{' => "[{]".to_string(),
+        c => c.to_string(),
+    })
 }
 
 /// `glob` with each set that opens with `^` written with the `^` moved to
 /// the end (`[^0-9]` as `[0-9^]`), a set of those characters and `^`.
 fn caret_later(glob: &str) -> String {
-    let chars: Vec<char> = glob.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '[' {
-            let end = bracket_end(&chars, i).unwrap_or(chars.len());
-            let set: String = chars[i..end].iter().collect();
-            match set.strip_prefix("[^").and_then(|r| r.strip_suffix(']')) {
-                Some(members) if !members.is_empty() => {
-                    out.push_str(&format!("[{members}^]"));
-                }
-                _ => out.push_str(&set),
-            }
-            i = end;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
+    rewrite(
+        glob,
+        |set| match set.strip_prefix("[^").and_then(|r| r.strip_suffix(']')) {
+            Some(members) if !members.is_empty() => format!("[{members}^]"),
+            _ => set.to_string(),
+        },
+        |c| c.to_string(),
+    )
 }
 
 /// `glob` with each `[^` that opens a set written `[!`.
 fn negations(glob: &str) -> String {
-    let chars: Vec<char> = glob.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '[' {
-            let end = bracket_end(&chars, i).unwrap_or(chars.len());
-            let set: String = chars[i..end].iter().collect();
-            match set.strip_prefix("[^") {
-                Some(rest) => {
-                    out.push_str("[!");
-                    out.push_str(rest);
-                }
-                None => out.push_str(&set),
-            }
-            i = end;
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
+    rewrite(
+        glob,
+        |set| match set.strip_prefix("[^") {
+            Some(rest) => format!("[!{rest}"),
+            None => set.to_string(),
+        },
+        |c| c.to_string(),
+    )
 }
 
 #[cfg(test)]

@@ -230,21 +230,6 @@ impl Default for Outcomes {
     }
 }
 
-impl Outcomes {
-    /// The outcome a status word names, if any.
-    pub fn of(&self, word: &str) -> Option<crate::input::Status> {
-        let word = word.trim();
-        let is = |words: &[String]| words.iter().any(|w| w.trim().eq_ignore_ascii_case(word));
-        if is(&self.failure) {
-            Some(crate::input::Status::Failure)
-        } else if is(&self.success) {
-            Some(crate::input::Status::Success)
-        } else {
-            None
-        }
-    }
-}
-
 fn default_success_words() -> Vec<String> {
     [
         "ok",

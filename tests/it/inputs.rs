@@ -11,7 +11,7 @@ mod layouts;
 #[path = "../../examples/support/megatron_logs.rs"]
 mod megatron_logs;
 
-use megatron_logs::{OomEra, OomStyle, Run, Variant};
+use megatron_logs::Run;
 
 /// `memheat data` of `spec` in `dir`: the cells' columns up to `marks`
 /// (the source columns differ by design), and stderr.
@@ -100,15 +100,7 @@ fn without_any_outcome_the_build_warns_and_strict_fails() {
 fn every_framework_and_era_is_read_with_its_units() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let variants = [
-        Variant::MegatronOld,
-        Variant::MegatronCore015,
-        Variant::MegatronCore016,
-        Variant::Bridge,
-        Variant::DeepSpeedLogger,
-        Variant::DeepSpeedPrint,
-        Variant::Torchtitan,
-    ];
+    let variants = megatron_logs::VARIANTS;
     let mut expected = Vec::new();
     for (i, variant) in variants.into_iter().enumerate() {
         let run = Run {
@@ -120,10 +112,6 @@ fn every_framework_and_era_is_read_with_its_units() {
             theory_mib: Some(70_000.0),
             oom: false,
         };
-        let no_oom = OomStyle {
-            era: OomEra::Torch25,
-            rank: None,
-        };
         let (metric, bytes) = megatron_logs::expected_peak(&run, variant);
         expected.push((metric, bytes / 1024f64.powi(3)));
         // Configs from the path: only Megatron prints its arguments.
@@ -131,7 +119,7 @@ fn every_framework_and_era_is_read_with_its_units() {
         write(
             d,
             &format!("tp={},pp={}/{metric}.log", run.tp, run.pp),
-            &megatron_logs::write_log(&run, variant, no_oom),
+            &megatron_logs::write_log(&run, variant, megatron_logs::NO_OOM),
         );
     }
     // torchtitan reports only the reserved peak; the others are read as allocated.

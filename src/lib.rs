@@ -775,7 +775,7 @@ fn check_has_data(
         // Say what actually happened, not a guess.
         let detail = if sweep.runs.is_empty() {
             format!(
-                "the glob matched {} file(s), and `inputs.filename` matches none of their names",
+                "the glob matched {} file(s), and none of them gave a run (a name `inputs.filename` does not match, or nothing memheat reads)",
                 sweep.matched_traces
             )
         } else {

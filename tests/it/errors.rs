@@ -1076,7 +1076,7 @@ fn no_usable_data_at_all_is_an_error() {
     let (code, _, stderr) = f.run(&["spec.yaml"]);
     assert_eq!(code, 1);
     assert!(
-        stderr.ends_with("error: spec.yaml: no usable data: the glob matched 1 file(s), and `inputs.filename` matches none of their names; the warnings above say why\n"),
+        stderr.ends_with("error: spec.yaml: no usable data: the glob matched 1 file(s), and none of them gave a run (a name `inputs.filename` does not match, or nothing memheat reads); the warnings above say why\n"),
         "{stderr}"
     );
 }

@@ -198,7 +198,8 @@ pub struct InitArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// Where to write the spec [default: DIR's name + .yaml, in the
-    /// working directory]. Paths in it are relative to its directory.
+    /// working directory]; `-` prints it. Paths in it are relative to its
+    /// directory (to the working directory when printed).
     #[arg(short, long, value_name = "SPEC")]
     pub output: Option<PathBuf>,
     /// Replace SPEC if it exists (never a file of the sweep).
@@ -697,11 +698,16 @@ fn init(args: &InitArgs, format: DiagnosticFormat) -> bool {
     match crate::init::init(&args.dir, args.output.as_deref(), args.force, &mut ask) {
         Ok(done) => {
             let _ = std::io::stderr().write_all(diag::warnings(&done.warnings, format).as_bytes());
-            let spec = paths::shown(&done.spec);
-            print(
-                &format!("wrote {spec}\nnext: memheat build {}\n", shell_word(&spec)),
-                format,
-            )
+            match &done.spec {
+                Some(spec) => {
+                    let spec = paths::shown(spec);
+                    print(
+                        &format!("wrote {spec}\nnext: memheat build {}\n", shell_word(&spec)),
+                        format,
+                    )
+                }
+                None => print(&done.text, format),
+            }
         }
         Err(failed) => {
             let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());

@@ -390,10 +390,14 @@ fn grid(
     for run in &sweep.runs {
         match key_of(&run.captures) {
             Some(key) => runs.entry(key).or_default().push(run),
-            None => warnings.push(Warning::new(
-                &run.path,
-                format!("file name has no `{x_field}` or `{y_field}` value; skipped"),
-            )),
+            None => warnings.push(Warning {
+                path: run.path.clone(),
+                line: run.line,
+                message: match run.line {
+                    Some(_) => format!("the row has no `{x_field}` or `{y_field}` value; skipped"),
+                    None => format!("file name has no `{x_field}` or `{y_field}` value; skipped"),
+                },
+            }),
         }
     }
     let mut logged: BTreeMap<CellKey, Vec<&LogEntry>> = BTreeMap::new();
@@ -536,23 +540,35 @@ fn newest<'a>(
         })
         .expect("a config has at least one trace");
     if candidates.len() > 1 {
+        let rows = candidates
+            .iter()
+            .all(|r| r.path == best.path && r.line.is_some());
         let others: Vec<String> = candidates
             .iter()
             .filter(|r| !std::ptr::eq(**r, best))
-            .map(|r| r.path.display().to_string())
+            .map(|r| match (rows, r.line) {
+                (true, Some(line)) => format!("line {line}"),
+                _ => r.path.display().to_string(),
+            })
             .collect();
+        let (what, one, order) = if rows {
+            ("rows", "row", "the last")
+        } else {
+            ("traces", "trace", "last by name")
+        };
         let why = match best.captures.get(field) {
             Some(v) => format!("largest `{field}` = {v}"),
-            None => format!("no trace has a numeric `{field}`; last by name"),
+            None => format!("no {one} has a numeric `{field}`; {order}"),
         };
-        warnings.push(Warning::new(
-            &best.path,
-            format!(
-                "config {here} has {} traces; using this one ({why}), ignoring {}",
+        warnings.push(Warning {
+            path: best.path.clone(),
+            line: best.line.filter(|_| rows),
+            message: format!(
+                "config {here} has {} {what}; using this one ({why}), ignoring {}",
                 candidates.len(),
                 others.join(", ")
             ),
-        ));
+        });
     }
     best
 }
@@ -1224,6 +1240,7 @@ mod tests {
 
     fn run(tp: &str, pp: &str, ts: &str, actual: f64, theory: Option<f64>) -> Run {
         Run {
+            line: None,
             path: format!("tp{tp}_pp{pp}_ts{ts}.json").into(),
             captures: [("tp", tp), ("pp", pp), ("ts", ts)]
                 .iter()

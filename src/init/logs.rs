@@ -1,6 +1,6 @@
 //! Status logs: which text files list configs, whether each lists
-//! successes or failures, and the `inputs.logs.line` pattern that reads
-//! the axis values from their lines.
+//! successes, failures or both, and the `inputs.logs.line` pattern that
+//! reads the axis values from their lines.
 
 use std::path::PathBuf;
 
@@ -24,7 +24,11 @@ pub(super) struct Logs {
     /// (file, config lines in its head), per status.
     pub success: Vec<(PathBuf, usize)>,
     pub failure: Vec<(PathBuf, usize)>,
-    pub line: String,
+    /// Logs of both outcomes, read by their `key=value` tokens.
+    pub status: Vec<(PathBuf, usize)>,
+    /// `None` when memheat's default reads the lines (or there are only
+    /// status logs, which are read without one).
+    pub line: Option<String>,
     /// Why this line pattern, for the spec's comment.
     pub why: String,
 }
@@ -46,7 +50,8 @@ pub(super) fn infer(texts: &[Text], x: &str, y: &str) -> (Option<Logs>, Vec<(Pat
     let mut logs = Logs {
         success: vec![],
         failure: vec![],
-        line,
+        status: vec![],
+        line: Some(line),
         why,
     };
     let mut skipped = Vec::new();
@@ -62,17 +67,35 @@ pub(super) fn infer(texts: &[Text], x: &str, y: &str) -> (Option<Logs>, Vec<(Pat
             let first = each.next().flatten()?;
             each.all(|s| s == Some(first)).then_some(first)
         };
+        let entry = (text.path.clone(), lines.len());
         match status(&name).or_else(from_lines) {
-            Some(Status::Success) => logs.success.push((text.path.clone(), lines.len())),
-            Some(Status::Failure) => logs.failure.push((text.path.clone(), lines.len())),
+            Some(Status::Success) => logs.success.push(entry),
+            Some(Status::Failure) => logs.failure.push(entry),
+            None if crate::input::status_lines(&text.head, (x, y)) > 0 => logs.status.push(entry),
             None => skipped.push((
                 text.path.clone(),
-                "neither its name nor its lines say success or failure (memheat reads one log per outcome)"
+                "neither its name nor its lines say success or failure, and its lines name no outcome as `status=OK` or a word such as OK or OOM"
                     .to_string(),
             )),
         }
     }
-    if logs.success.is_empty() && logs.failure.is_empty() {
+    let one_outcome = !logs.success.is_empty() || !logs.failure.is_empty();
+    let default = crate::spec::default_log_line().0.as_str().to_string();
+    if !logs.status.is_empty() && logs.line.as_ref() != Some(&default) {
+        if one_outcome {
+            // The pattern the other logs need would be the status logs'
+            // too, and it has no `status` capture.
+            for (path, _) in logs.status.drain(..) {
+                skipped.push((path, "lists both outcomes, but its lines are not read by the pattern the other logs need; list it under `logs.status` with a `line` that captures `status`".into()));
+            }
+        } else {
+            logs.why = "Lines are read by their `key=value` tokens, the outcome from `status=` or an outcome word".into();
+        }
+    }
+    if logs.line.as_ref() == Some(&default) || (!one_outcome && !logs.status.is_empty()) {
+        logs.line = None;
+    }
+    if !one_outcome && logs.status.is_empty() {
         return (None, skipped);
     }
     (Some(logs), skipped)
@@ -117,7 +140,7 @@ fn pattern(texts: &[Text], x: &str, y: &str) -> Option<(String, String)> {
 
 /// The outcome a file name or line names: words starting with `succe`,
 /// `ok`, `pass`, … or `fail`, `oom`, `error`, …; `None` for neither or both.
-fn status(text: &str) -> Option<Status> {
+pub(super) fn status(text: &str) -> Option<Status> {
     let lower = text.to_ascii_lowercase();
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_ascii_alphabetic())
@@ -160,7 +183,7 @@ mod tests {
         ];
         let (logs, skipped) = infer(&texts, "pp", "tp");
         let logs = logs.unwrap();
-        assert_eq!(logs.line, crate::spec::default_log_line().0.as_str());
+        assert_eq!(logs.line, None, "the default needs no `line`");
         assert_eq!(logs.success, [("successful_configs.log".into(), 1)]);
         assert_eq!(logs.failure, [("failed_configs.log".into(), 1)]);
         assert_eq!(
@@ -180,20 +203,34 @@ mod tests {
         )];
         let (logs, _) = infer(&texts, "pp", "tp");
         let logs = logs.unwrap();
+        let line = logs.line.unwrap();
         assert_eq!(
-            logs.line,
+            line,
             r"(?i)\btp\s*[=:]?\s*(?P<tp>\d+).*?\bpp\s*[=:]?\s*(?P<pp>\d+)"
         );
         assert_eq!(logs.failure, [("sweep.log".into(), 2)]);
-        let re = Regex::new(&logs.line).unwrap();
+        let re = Regex::new(&line).unwrap();
         let caps = re.captures("run-TP4-pp16 oom").unwrap();
         assert_eq!((&caps["tp"], &caps["pp"]), ("4", "16"));
     }
 
     #[test]
-    fn a_log_of_both_outcomes_is_not_used() {
-        let texts = [text("sweep.log", "mbs=1 gbs=8 ok\nmbs=2 gbs=8 failed\n")];
-        let (logs, skipped) = infer(&texts, "mbs", "gbs");
+    fn a_log_of_both_outcomes_is_a_status_log_read_by_tokens() {
+        let texts = [text(
+            "sweep_status.log",
+            "# both outcomes\ntp=4 pp=16 status=OOM\ntp=2 pp=8 status=OK\n",
+        )];
+        let (logs, skipped) = infer(&texts, "pp", "tp");
+        let logs = logs.unwrap();
+        assert_eq!(logs.status, [("sweep_status.log".into(), 2)]);
+        assert_eq!(logs.line, None, "status logs are read by tokens");
+        assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn a_log_of_both_outcomes_without_tokens_is_not_used() {
+        let texts = [text("sweep.log", "run-tp1-pp8 ok\nrun-tp2-pp8 failed\n")];
+        let (logs, skipped) = infer(&texts, "pp", "tp");
         assert_eq!(logs, None);
         assert!(skipped[0].1.starts_with("neither its name"), "{skipped:?}");
     }

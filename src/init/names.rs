@@ -9,6 +9,8 @@
 
 use std::collections::BTreeSet;
 
+use super::location::escape;
+
 /// Splits a name into its shape (the text around digit runs, one more
 /// than there are runs) and its digit runs.
 pub(super) fn split(name: &str) -> (Vec<&str>, Vec<&str>) {
@@ -73,9 +75,10 @@ pub(super) fn slots(names: &[&str]) -> Vec<Slot> {
         .collect()
 }
 
-/// `_tp` → `tp`, `TP=` → `tp`, `_` → none.
+/// `_tp` → `tp`, `TP=` → `tp`, `tp_` → `tp` (as in `tp_4/pp_16/`, which
+/// a build's path tokens read so too), `_` → none.
 fn key_before(text: &str) -> Option<String> {
-    let text = text.strip_suffix('=').unwrap_or(text);
+    let text = text.strip_suffix(['=', '_', '-']).unwrap_or(text);
     let letters = text
         .bytes()
         .rev()
@@ -135,6 +138,11 @@ pub(super) fn regex(name: &str, uses: &[Use]) -> String {
 /// then everything before the first and after the last number.
 pub(super) fn globs(name: &str) -> Vec<String> {
     let (texts, _) = split(name);
+    if texts.len() == 1 {
+        // No number: every file has this name (the config is in its
+        // directories).
+        return vec![escape(name)];
+    }
     let (first, last) = (texts[0], texts[texts.len() - 1]);
     // Cut at a separator, so `run-tp4` gives `run-*`, not `run-tp*`.
     let head = first
@@ -143,8 +151,7 @@ pub(super) fn globs(name: &str) -> Vec<String> {
     let tail = last
         .find(|c: char| !c.is_ascii_alphanumeric())
         .map_or("", |at| &last[at..]);
-    let glob =
-        |a: &str, b: &str| format!("{}*{}", glob::Pattern::escape(a), glob::Pattern::escape(b));
+    let glob = |a: &str, b: &str| format!("{}*{}", escape(a), escape(b));
     let mut all = vec![glob(head, tail)];
     let exact = glob(first, last);
     if exact != all[0] {
@@ -251,6 +258,11 @@ mod tests {
         );
         assert_eq!(globs("run-tp4-pp16.json"), ["run-*.json", "run-tp*.json"]);
         assert_eq!(globs("tp4_pp16.json"), ["*.json", "tp*.json"]);
+        assert_eq!(globs("memory.json"), ["memory.json"]);
+        assert_eq!(
+            globs("{a,b}_tp1.json"),
+            ["[{]a,b}_*.json", "[{]a,b}_tp*.json"]
+        );
         assert_eq!(
             globs("[a]_tp4.json"),
             ["[[]a[]]_*.json", "[[]a[]]_tp*.json"]

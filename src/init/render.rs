@@ -5,24 +5,15 @@
 
 use crate::spec::{Unit, X_DEFAULTS, Y_DEFAULTS};
 
-use super::Config;
 use super::names::Use;
+use super::sources::{Found, LogSource, Source, TableSource, TraceSource};
 
 /// Everything [`spec`] writes.
 pub(super) struct Draft {
     pub command: String,
     /// This spec's path, as the user gave it.
     pub spec: String,
-    pub traces: Globs,
-    /// JSON files under the directory that are not traces.
-    pub ignored: Vec<String>,
-    pub config: Config,
-    pub rank: Choice,
-    pub actual: Choice,
-    pub theory: Option<Choice>,
-    /// How many traces were read for the fields.
-    pub sampled: usize,
-    pub peak: Peak,
+    pub found: Found,
     pub logs: Option<LogFiles>,
     /// Text files that are not status logs, and why.
     pub unused_texts: Vec<(String, String)>,
@@ -31,7 +22,7 @@ pub(super) struct Draft {
 #[derive(Default)]
 pub(super) struct Globs {
     pub globs: Vec<String>,
-    /// Other JSON files the globs match (a build warns about them).
+    /// Other files of the kind the globs match (a build warns about them).
     pub strays: usize,
 }
 
@@ -43,9 +34,9 @@ pub(super) struct Choice {
 }
 
 pub(super) struct Peak {
-    pub unit: Unit,
-    pub why: String,
-    /// The largest actual value among the traces read.
+    /// The input unit and why; `None` when the format states its units.
+    pub unit: Option<(Unit, String)>,
+    /// The largest actual value among the inputs read.
     pub largest_gib: f64,
 }
 
@@ -53,19 +44,23 @@ pub(super) struct LogFiles {
     /// (glob, config lines in its head).
     pub success: Vec<(String, usize)>,
     pub failure: Vec<(String, usize)>,
-    pub line: String,
+    pub status: Vec<(String, usize)>,
+    pub line: Option<String>,
     pub why: String,
 }
 
 impl Draft {
     fn key(&self, axis: usize) -> &str {
-        self.config.key(self.config.axes[axis])
+        &self.found.axes[axis].key
     }
 
     /// Why several traces of one cell are a problem, when they are: they
     /// differ in a field no axis shows, so the figure hides some of them.
     pub fn crowding(&self) -> Option<String> {
-        let (cells, spread) = self.config.crowded();
+        let Source::Traces(traces) = &self.found.source else {
+            return None;
+        };
+        let (cells, spread) = traces.config.crowded();
         let hidden: Vec<String> = spread
             .iter()
             .filter(|k| *k != "ts")
@@ -86,8 +81,26 @@ impl Draft {
 }
 
 /// Single-quoted YAML.
+/// Single-quoted YAML, in which only `'` needs escaping; a text with a
+/// control character (a file name may hold a line break) is double-quoted
+/// with escapes, because a single-quoted scalar folds line breaks.
 fn quoted(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        // JSON's string escapes are valid in YAML's double-quoted style.
+        return serde_json::to_string(text).unwrap_or_default();
+    }
     format!("'{}'", text.replace('\'', "''"))
+}
+
+/// `text` on one comment line: control characters (a line break in a file
+/// name would end the comment and inject YAML) written as escapes.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// A YAML document with comments wrapped to a readable width.
@@ -97,7 +110,7 @@ impl Yaml {
     fn comment(&mut self, indent: usize, text: &str) {
         let pad = " ".repeat(indent);
         let mut line = String::new();
-        for word in text.split(' ') {
+        for word in one_line(text).split(' ') {
             if !line.is_empty() && pad.len() + 2 + line.len() + 1 + word.len() > 100 {
                 self.0.push_str(&format!("{pad}# {line}\n"));
                 line.clear();
@@ -189,35 +202,38 @@ pub(super) fn spec(d: &Draft) -> String {
 }
 
 fn inputs(y: &mut Yaml, d: &Draft) {
-    let c = &d.config;
     y.line("inputs:");
+    match &d.found.source {
+        Source::Traces(t) => traces(y, d, t),
+        Source::Logs(l) => training_logs(y, l),
+        Source::Table(t) => table(y, t),
+    }
+    logs(y, d);
+    y.line("");
+}
+
+fn traces(y: &mut Yaml, d: &Draft, t: &TraceSource) {
+    let c = &t.config;
+    let place = if c.depth > 1 {
+        "paths end like"
+    } else {
+        "are named like"
+    };
     y.comment(
         2,
         &format!(
-            "{} trace file(s) named like `{}`.",
+            "{} trace file(s); their {place} `{}`.",
             c.slots[0].values.len(),
             c.example
         ),
     );
-    if !d.ignored.is_empty() {
-        y.comment(
-            2,
-            &format!(
-                "Not traces (another name shape, or no ranks with numbers): {}.",
-                list(&code(&d.ignored))
-            ),
-        );
-    }
-    if d.traces.strays > 0 {
-        y.comment(
-            2,
-            &format!(
-                "The glob also matches {} other JSON file(s); `memheat build` skips them with a warning.",
-                d.traces.strays
-            ),
-        );
-    }
-    y.values(2, "traces", &d.traces.globs);
+    files_comment(
+        y,
+        "Not traces (another name shape, or no ranks with numbers)",
+        &t.ignored,
+    );
+    strays(y, &t.globs, "JSON");
+    y.values(2, "traces", &t.globs.globs);
     let mut captured = Vec::new();
     let mut literal = Vec::new();
     for (slot, used) in c.slots.iter().zip(&c.uses) {
@@ -228,8 +244,13 @@ fn inputs(y: &mut Yaml, d: &Draft) {
             _ => {}
         }
     }
+    let whose = if c.depth > 1 {
+        "the paths (directory names included: the pattern matches the end of each path below the glob's fixed directories)"
+    } else {
+        "the names"
+    };
     let mut tokens = format!(
-        "Numbers that vary between the names are captured as fields: {}.",
+        "Numbers that vary between {whose} are captured as fields: {}.",
         list(&captured)
     );
     if !literal.is_empty() {
@@ -242,26 +263,38 @@ fn inputs(y: &mut Yaml, d: &Draft) {
     y.line(&format!("  filename: {}", quoted(&c.filename)));
     let mut rank = format!(
         "Each trace is an object of ranks; rank `{}` is read",
-        d.rank.chosen
+        t.rank.chosen
     );
-    if !d.rank.others.is_empty() {
-        rank.push_str(&format!(" (also seen: {})", list(&code(&d.rank.others))));
+    if !t.rank.others.is_empty() {
+        rank.push_str(&format!(" (also seen: {})", list(&code(&t.rank.others))));
     }
     y.comment(
         2,
-        &format!("{rank}. Fields come from {} trace(s).", d.sampled),
+        &format!("{rank}. Fields come from {} trace(s).", t.sampled),
     );
-    y.line(&format!("  rank: {}", quoted(&d.rank.chosen)));
+    y.line(&format!("  rank: {}", quoted(&t.rank.chosen)));
+    metrics(y, &t.actual, t.theory.as_ref(), "field");
+    if c.uses.contains(&Use::Capture("ts".into())) {
+        y.comment(
+            2,
+            "Re-runs of a config: the trace with the largest `ts` is shown (the default).",
+        );
+        y.line("  newest-by: ts");
+    }
+}
+
+/// `actual` and `theory`, each with why.
+fn metrics(y: &mut Yaml, actual: &Choice, theory: Option<&Choice>, what: &str) {
     y.comment(
         2,
         &choice_comment(
             "The measured peak (each cell's value and colour)",
-            &d.actual,
+            actual,
             "peak_allocated_MB",
         ),
     );
-    y.line(&format!("  actual: {}", quoted(&d.actual.chosen)));
-    match &d.theory {
+    y.line(&format!("  actual: {}", quoted(&actual.chosen)));
+    match theory {
         Some(theory) => {
             y.comment(
                 2,
@@ -271,18 +304,88 @@ fn inputs(y: &mut Yaml, d: &Draft) {
         }
         None => y.comment(
             2,
-            "No field names an estimate (theoretical, expected, estimated, predicted), so `theory` is left at its default name and each trace is warned about until it names one of yours.",
+            &format!("No {what} names an estimate (theoretical, expected, estimated, predicted), so `theory` is left at its default name and each run is warned about until it names one of yours."),
         ),
     }
-    if c.uses.contains(&Use::Capture("ts".into())) {
+}
+
+/// `what: a, b and c.`, unless there are no `files`.
+fn files_comment(y: &mut Yaml, what: &str, files: &[String]) {
+    if !files.is_empty() {
+        y.comment(2, &format!("{what}: {}.", list(&code(files))));
+    }
+}
+
+fn strays(y: &mut Yaml, globs: &Globs, kind: &str) {
+    if globs.strays > 0 {
         y.comment(
             2,
-            "Re-runs of a config: the trace with the largest `ts` is shown (the default).",
+            &format!(
+                "The glob also matches {} other {kind} file(s); `memheat build` skips them with a warning.",
+                globs.strays
+            ),
         );
-        y.line("  newest-by: ts");
     }
-    logs(y, d);
-    y.line("");
+}
+
+fn training_logs(y: &mut Yaml, l: &LogSource) {
+    let formats: Vec<String> = l.formats.iter().map(|f| f.to_string()).collect();
+    y.comment(
+        2,
+        &format!(
+            "{} training log(s) of runs ({}), named like `{}`. Each is one run: the peak is the largest `max allocated` over its ranks and iterations, in the units the log prints.",
+            l.runs,
+            list(&formats),
+            l.example
+        ),
+    );
+    y.comment(
+        2,
+        &format!(
+            "The config comes from each log's arguments dump or world-size line ({} of {} state `tp` or `pp`), over the fields of its path. {} run(s) died of a CUDA out-of-memory error and are drawn as failed; {} log(s) print Megatron's theoretical memory.",
+            l.stated, l.runs, l.failed, l.with_theory
+        ),
+    );
+    files_comment(y, "Logs of runs named otherwise, not read", &l.left_out);
+    strays(y, &l.globs, "text");
+    y.values(2, "traces", &l.globs.globs);
+}
+
+fn table(y: &mut Yaml, t: &TableSource) {
+    y.comment(
+        2,
+        &format!(
+            "A results table of {} row(s), a run per row; its columns: {}.",
+            t.rows,
+            list(&code(&t.columns))
+        ),
+    );
+    files_comment(y, "Other tables, not read", &t.others);
+    y.line(&format!("  traces: {}", quoted(&t.path)));
+    metrics(y, &t.actual, t.theory.as_ref(), "column");
+    match &t.status {
+        Some((column, false)) => y.comment(
+            2,
+            &format!("Outcomes come from the `{column}` column, which memheat reads by its name."),
+        ),
+        Some((column, true)) => {
+            y.comment(
+                2,
+                "Outcomes come from this column: most of its words name one.",
+            );
+            y.line(&format!("  status: {}", quoted(column)));
+        }
+        None => {}
+    }
+    if let Some(outcomes) = &t.outcomes {
+        y.comment(
+            2,
+            "The status column has outcome words memheat does not know by default; they are added to its lists.",
+        );
+        y.line("  outcomes:");
+        y.values(4, "success", &outcomes.success);
+        y.values(4, "failure", &outcomes.failure);
+    }
 }
 
 fn logs(y: &mut Yaml, d: &Draft) {
@@ -292,8 +395,18 @@ fn logs(y: &mut Yaml, d: &Draft) {
         .map(|(path, why)| format!("`{path}` ({why})"))
         .collect();
     let Some(logs) = &d.logs else {
-        let mut text =
-            "No status logs found, so no cell shows failed (OOM); add `logs:` with `success:` and `failure:` globs if the sweep has them.".to_string();
+        let own = match &d.found.source {
+            Source::Traces(_) => None,
+            Source::Logs(_) => Some("The training logs record their own OOM errors"),
+            Source::Table(t) => t
+                .status
+                .as_ref()
+                .map(|_| "The table's status column records the outcomes"),
+        };
+        let mut text = match own {
+            Some(own) => format!("{own}; no other status log was found."),
+            None => "No status logs found, so no cell shows failed (OOM) and the build warns that OOM configs cannot be shown; add `logs:` with `success:` and `failure:` globs, or `status:` for one log of both, if the sweep has them.".to_string(),
+        };
         if !unused.is_empty() {
             text.push_str(&format!(" Text files looked at: {}.", list(&unused)));
         }
@@ -305,23 +418,37 @@ fn logs(y: &mut Yaml, d: &Draft) {
         .success
         .iter()
         .chain(&logs.failure)
+        .chain(&logs.status)
         .map(|(path, n)| format!("`{path}` {n}"))
         .collect();
     y.comment(
         4,
         &format!(
-            "Config lines per log (in its first MiB): {}. Success and failure are told by the file name, else by the lines.",
+            "Config lines per log (in its first MiB): {}. Success and failure are told by the file name, else by the lines; a log whose lines name both outcomes is a status log.",
             list(&counts)
         ),
     );
-    for (key, files) in [("success", &logs.success), ("failure", &logs.failure)] {
+    for (key, files) in [
+        ("success", &logs.success),
+        ("failure", &logs.failure),
+        ("status", &logs.status),
+    ] {
         if !files.is_empty() {
             let globs: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
             y.values(4, key, &globs);
         }
     }
-    y.comment(4, &format!("{}.", logs.why));
-    y.line(&format!("    line: {}", quoted(&logs.line)));
+    match &logs.line {
+        Some(line) => {
+            y.comment(4, &format!("{}.", logs.why));
+            y.line(&format!("    line: {}", quoted(line)));
+        }
+        None if logs.status.is_empty() => y.comment(
+            4,
+            "memheat's default `line` pattern (`Config N: TP=…, PP=…`) reads these lines.",
+        ),
+        None => y.comment(4, &format!("{}.", logs.why)),
+    }
     if !unused.is_empty() {
         y.comment(4, &format!("Not used as logs: {}.", list(&unused)));
     }
@@ -329,20 +456,27 @@ fn logs(y: &mut Yaml, d: &Draft) {
 
 fn units_and_axes(y: &mut Yaml, d: &Draft) {
     y.line("units:");
-    y.comment(2, &format!("{}.", d.peak.why));
-    y.line(&format!("  input: {}", d.peak.unit.name()));
+    match &d.found.peak.unit {
+        Some((unit, why)) => {
+            y.comment(2, &format!("{why}."));
+            y.line(&format!("  input: {}", unit.name()));
+        }
+        None => y.comment(
+            2,
+            "Training logs state their units (Megatron's MB are MiB), so `input` is not needed.",
+        ),
+    }
     y.line("  display: GiB");
     y.line("  label: GB");
     y.line("");
     y.line("axes:");
-    let c = &d.config;
     let (x, y_key) = (d.key(0), d.key(1));
-    let values = |axis: usize| c.slots[c.axes[axis]].distinct;
+    let values = |axis: usize| d.found.axes[axis].distinct;
     let why = if (x, y_key) == ("pp", "tp") {
-        "The names carry `pp` and `tp`: PP across, TP down, as memheat's defaults.".to_string()
+        "The configs have `pp` and `tp`: PP across, TP down, as memheat's defaults.".to_string()
     } else {
         format!(
-            "The names carry no `pp` and `tp` pair; the varying fields with the most values are used, `{x}` ({} values) across and `{y_key}` ({}) down.",
+            "The configs have no `pp` and `tp` pair; the varying fields with the most values are used, `{x}` ({} values) across and `{y_key}` ({}) down.",
             values(0),
             values(1)
         )
@@ -364,22 +498,22 @@ fn units_and_axes(y: &mut Yaml, d: &Draft) {
 }
 
 fn looks(y: &mut Yaml, d: &Draft) {
-    let top = if d.peak.largest_gib <= 80.0 {
+    let largest = d.found.peak.largest_gib;
+    let top = if largest <= 80.0 {
         80.0
     } else {
-        (d.peak.largest_gib / 10.0).ceil() * 10.0
+        (largest / 10.0).ceil() * 10.0
     };
     y.line("color:");
     y.comment(
         2,
         &format!(
-            "In GB (display units). The largest peak among the traces read is {:.1} GB.",
-            d.peak.largest_gib
+            "In GB (display units). The largest peak among the inputs read is {largest:.1} GB."
         ),
     );
     y.line(&format!("  range: [0, {top}]"));
     y.line("");
-    if d.theory.is_some() {
+    if d.found.has_theory {
         y.comment(
             0,
             "The default mark: cells whose theory is above 80 GB are hatched.",
@@ -387,7 +521,7 @@ fn looks(y: &mut Yaml, d: &Draft) {
         y.commented("thresholds:");
         y.commented("  - {metric: theory, above: 80, label: 'Theory > 80 GB'}");
     } else {
-        y.comment(0, "Without a theory field, only the actual value is shown.");
+        y.comment(0, "Without a theory value, only the actual value is shown.");
         y.line("thresholds: []");
         y.line("cells:");
         y.line("  text: ['Actual: {{ actual|amount }}']");
@@ -406,6 +540,8 @@ mod tests {
     #[test]
     fn quotes_and_lists() {
         assert_eq!(quoted(r"it's \d+"), r"'it''s \d+'");
+        assert_eq!(quoted("a\nb: c"), r#""a\nb: c""#);
+        assert_eq!(one_line("x\ny\t"), r"x\ny\t");
         assert_eq!(list(&[]), "none");
         assert_eq!(list(&["a".into(), "b".into(), "c".into()]), "a, b and c");
     }

@@ -10,6 +10,7 @@ mod detect;
 mod lines;
 mod nvidia_smi;
 mod path_fields;
+pub(crate) mod peek;
 mod read;
 mod snapshot;
 mod status;
@@ -25,8 +26,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 pub use cache::TraceCache;
+pub(crate) use path_fields::tokens as path_tokens;
 use read::{FileRuns, parse, runs};
 use status::load_logs;
+pub(crate) use status::status_lines;
 pub use status::{LogEntry, Status};
 
 use crate::progress::Report;
@@ -38,6 +41,8 @@ use walk::WalkError;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
     pub path: PathBuf,
+    /// The line of a table's row; `None` for a file that is one run.
+    pub line: Option<usize>,
     /// Its config: the fields of its path, and those the file states.
     pub captures: BTreeMap<String, String>,
     /// What the file holds, or why nothing usable could be read from it.

@@ -182,6 +182,7 @@ fn run(
 ) -> Run {
     Run {
         path: path.to_path_buf(),
+        line: None,
         captures,
         content,
     }
@@ -380,7 +381,10 @@ fn table_runs(
                 ),
             }
         }
-        out.runs.push(run(path, captures, content));
+        out.runs.push(Run {
+            line: Some(row.line),
+            ..run(path, captures, content)
+        });
     }
 }
 

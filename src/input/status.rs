@@ -251,6 +251,27 @@ pub(crate) fn parse_log(
     Ok(read)
 }
 
+/// How many lines of `text` a status log read without `inputs.logs.line`
+/// takes as configs with both `axes` fields and an outcome: whether a
+/// spec can list the file under `inputs.logs.status` as it is.
+pub(crate) fn status_lines(text: &str, axes: (&str, &str)) -> usize {
+    let outcomes = Outcomes::default();
+    let reader = LineReader {
+        pattern: None,
+        status: None,
+        outcomes: &outcomes,
+        axes,
+    };
+    let mut count = 0;
+    // Reading from memory cannot fail.
+    let _ = parse_log(text.as_bytes(), Path::new(""), &reader, |entry| {
+        if entry.captures.contains_key(axes.0) && entry.captures.contains_key(axes.1) {
+            count += 1;
+        }
+    });
+    count
+}
+
 impl LineReader<'_> {
     /// The outcome and config of one line, if it records one.
     fn entry(&self, text: &str) -> Option<(Status, BTreeMap<String, String>)> {

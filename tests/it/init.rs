@@ -47,14 +47,15 @@ fn copy_example(
     }
 }
 
-/// `memheat data` rows without the columns that name files (trace, log,
-/// reason), which differ between two specs of one sweep.
+/// `memheat data` rows up to `marks`, without the columns that name files
+/// (trace, log, reason), which differ between two specs of one sweep and
+/// may hold quoted commas.
 fn cells(dir: &Path, spec: &str) -> Vec<String> {
     let (code, stdout, stderr) = run_in(dir, &["data", spec]);
     assert_eq!((code, stderr.as_str()), (0, ""), "{stdout}");
     stdout
         .lines()
-        .map(|l| l.rsplitn(4, ',').last().unwrap().to_string())
+        .map(|l| l.split(',').take(9).collect::<Vec<_>>().join(","))
         .collect()
 }
 
@@ -162,24 +163,24 @@ fn a_directory_with_nothing_usable_is_an_error_that_names_it() {
         std::fs::write(at("same").join(name), r#"{"0": {"peak_allocated_MB": 1}}"#).unwrap();
     }
     std::fs::write(at("file.json"), "{}").unwrap();
-    let traces_hint = "  = hint: memheat init looks for JSON traces anywhere under the directory, each an object of ranks with numeric fields, e.g. {\"0\": {\"peak_allocated_MB\": 58716.7}}; point it at the sweep's directory\n";
-    let dir_hint = "  = hint: give the directory that holds the sweep's trace files, e.g. `memheat init runs/485B`\n";
+    let traces_hint = "  = hint: memheat init looks anywhere under the directory for JSON traces (each an object of ranks with numeric fields, e.g. {\"0\": {\"peak_allocated_MB\": 58716.7}}), training logs that print memory (Megatron-LM, DeepSpeed, torchtitan), or a CSV/JSONL table of results; point it at the sweep's directory\n";
+    let dir_hint = "  = hint: give the directory that holds the sweep's files, e.g. `memheat init runs/485B`\n";
     let cases = [
         (
             "empty",
             format!(
-                "error: no usable traces in `empty`: found no `.json` file in it or below it\n{traces_hint}"
+                "error: no usable inputs in `empty`: found no `.json` file in it or below it\n{traces_hint}"
             ),
         ),
         (
             "junk",
             format!(
-                "warning: junk/a.json: malformed JSON: line 1 column 1 (byte 0): expected the document to be a JSON object, found an array; skipped\nerror: no usable traces in `junk`: none of the 2 JSON file(s) read is an object of ranks with numeric fields\n{traces_hint}"
+                "warning: junk/a.json: malformed JSON: line 1 column 1 (byte 0): expected the document to be a JSON object, found an array; skipped\nerror: no usable inputs in `junk`: none of the 2 JSON file(s) read is an object of ranks with numeric fields\n{traces_hint}"
             ),
         ),
         (
             "same",
-            "error: cannot tell the configs apart in `same`: the 1 trace file(s) named like `trace_tp4_a.json` have no `<key><number>` token that varies between them\n  = hint: memheat reads each config from its trace's file name; name the files with `<key><number>` tokens, e.g. `run-tp4-pp16.json`\n".to_string(),
+            "error: cannot tell the configs apart in `same`: the 1 trace file(s) named like `trace_tp4_a.json` have no `<key><number>` token that varies between them, nor in their directories' names\n  = hint: memheat reads each config from its trace's path; name the files or their directories with `<key><number>` tokens, e.g. `run-tp4-pp16.json` or `tp4_pp16/trace.json`\n".to_string(),
         ),
         (
             "missing",
@@ -216,7 +217,7 @@ fn a_spec_is_never_written_over_an_existing_file_without_force_or_over_the_sweep
         (
             1,
             "",
-            "error: `485B.yaml` already exists\n  = hint: pass --force to replace it, or -o to write elsewhere\n"
+            "error: `485B.yaml` already exists\n  = hint: pass --force to replace it, -o to write elsewhere, or `-o -` to print it\n"
         )
     );
     assert_eq!(
@@ -276,7 +277,10 @@ fn without_a_terminal_a_tie_takes_the_first_name_and_nothing_is_asked() {
     child.stdin.take().unwrap().write_all(b"2\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+    // Init loads the spec it wrote as a build would, and says what that
+    // build will say: a sweep without logs cannot show its OOM configs.
+    let no_outcomes = format!("warning: amb.yaml: {}\n", crate::errors::NO_OUTCOMES);
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), no_outcomes);
     let spec = std::fs::read_to_string(dir.path().join("amb.yaml")).unwrap();
     assert!(spec.contains("\n  actual: 'gpu0_max_alloc_MB'\n"), "{spec}");
     assert!(spec.contains("  theory: 'expected_MB'\n"), "{spec}");
@@ -286,9 +290,7 @@ fn without_a_terminal_a_tie_takes_the_first_name_and_nothing_is_asked() {
         "the alternative is named:\n{spec}"
     );
     let (code, stdout, stderr) = run_in(dir.path(), &["data", "amb.yaml"]);
-    // A sweep without logs cannot show its OOM configs, and says so.
-    let expected = format!("warning: amb.yaml: {}\n", crate::errors::NO_OUTCOMES);
-    assert_eq!((code, stderr.as_str()), (0, expected.as_str()));
+    assert_eq!((code, stderr.as_str()), (0, no_outcomes.as_str()));
     assert!(
         stdout.contains("\n4,2,measured,2.00390625,8.7890625,2.0GB,8.8GB,"),
         "{stdout}"
@@ -312,7 +314,20 @@ fn a_third_varying_field_is_a_warning_in_the_spec_and_on_stderr() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "wrote mbs.yaml\nnext: memheat build mbs.yaml\n");
     let warning = "2 pp × tp config(s) have several traces that differ in `mbs`; the figure shows one trace per config (the newest) and warns; put `mbs` on an axis, or write one value of it into `inputs.filename` (e.g. `mbs1`) to plot that value";
-    assert_eq!(stderr, format!("warning: mbs.yaml: {warning}\n"));
+    let trace = |tp| {
+        format!(
+            "warning: mbs/r_tp{tp}_pp8_mbs2.json: config tp={tp}, pp=8 has 2 traces; using this one (no trace has a numeric `ts`; last by name), ignoring mbs/r_tp{tp}_pp8_mbs1.json\n"
+        )
+    };
+    assert_eq!(
+        stderr,
+        format!(
+            "{}{}warning: mbs.yaml: {warning}\nwarning: mbs.yaml: {}\n",
+            trace(1),
+            trace(2),
+            crate::errors::NO_OUTCOMES
+        )
+    );
     let spec = std::fs::read_to_string(dir.path().join("mbs.yaml")).unwrap();
     let comment: String = spec
         .lines()
@@ -322,4 +337,169 @@ fn a_third_varying_field_is_a_warning_in_the_spec_and_on_stderr() {
     assert!(comment.contains(&format!("WARNING: {warning}.")), "{spec}");
     let (code, _, stderr) = run_in(dir.path(), &["build", "--dpi", "30", "mbs.yaml"]);
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// The example sweep in the layouts real clusters leave (#17), under `d`.
+fn layouts(d: &Path) {
+    use crate::inputs::layouts;
+    let example = repo().join("examples/485B");
+    let configs = layouts::read_example(&example).unwrap();
+    layouts::write_megatron(&configs, &d.join("megatron")).unwrap();
+    layouts::write_nested(&configs, &example.join("traces"), &d.join("nested")).unwrap();
+    layouts::write_table(&configs, &d.join("table")).unwrap();
+}
+
+fn spec_has(spec: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(spec.lines().any(|l| l == *line), "{line} not in:\n{spec}");
+    }
+}
+
+#[test]
+fn init_reads_megatron_logs_config_directories_with_a_status_log_and_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    layouts(d);
+    let expected = reference_cells();
+    for (layout, lines) in [
+        (
+            "megatron",
+            &[
+                "  traces: 'megatron/slurm-*.out'",
+                "  # Training logs state their units (Megatron's MB are MiB), so `input` is not needed.",
+            ][..],
+        ),
+        (
+            "nested",
+            &[
+                "  traces: 'nested/runs/**/mem_*.json'",
+                r"  filename: 'run\-TP(?P<tp>\d+)\-PP(?P<pp>\d+)/mem_rank0\.json'",
+                "    status: 'nested/sweep_status.log'",
+            ][..],
+        ),
+        (
+            "table",
+            &[
+                "  traces: 'table/results.csv'",
+                "  actual: 'peak_allocated_MB'",
+                "  theory: 'theoretical_memory_MB'",
+                "  # Outcomes come from the `status` column, which memheat reads by its name.",
+            ][..],
+        ),
+    ] {
+        let (code, stdout, stderr) = run_in(d, &["init", layout]);
+        assert_eq!(
+            (code, stdout.as_str(), stderr.as_str()),
+            (
+                0,
+                format!("wrote {layout}.yaml\nnext: memheat build {layout}.yaml\n").as_str(),
+                ""
+            ),
+            "{layout}"
+        );
+        let spec = std::fs::read_to_string(d.join(format!("{layout}.yaml"))).unwrap();
+        spec_has(&spec, lines);
+        assert_eq!(cells(d, &format!("{layout}.yaml")), expected, "{layout}");
+    }
+    // The comments say what was read.
+    let spec = std::fs::read_to_string(d.join("megatron.yaml")).unwrap();
+    assert!(
+        spec.contains(
+            "# 32 training log(s) of runs (megatron), named like `megatron/slurm-4100000.out`."
+        ),
+        "{spec}"
+    );
+    assert!(
+        spec.contains("11 run(s) died of a CUDA out-of-memory error"),
+        "{spec}"
+    );
+}
+
+#[test]
+fn init_reads_configs_from_hydra_and_nested_key_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    layouts(d);
+    for (layout, path, filename) in [
+        (
+            "hydra",
+            "tp={tp},pp={pp}",
+            r"tp=(?P<tp>\d+),pp=(?P<pp>\d+)/memory\.json",
+        ),
+        (
+            "keys",
+            "tp_{tp}/pp_{pp}",
+            r"tp_(?P<tp>\d+)/pp_(?P<pp>\d+)/memory\.json",
+        ),
+    ] {
+        for entry in std::fs::read_dir(d.join("nested/runs")).unwrap() {
+            let run = entry.unwrap().path();
+            let name = run.file_name().unwrap().to_str().unwrap().to_string();
+            let (tp, pp) = name["run-TP".len()..].split_once("-PP").unwrap();
+            let to = d
+                .join(layout)
+                .join(path.replace("{tp}", tp).replace("{pp}", pp));
+            std::fs::create_dir_all(&to).unwrap();
+            std::fs::copy(run.join("mem_rank0.json"), to.join("memory.json")).unwrap();
+        }
+        std::fs::copy(
+            d.join("nested/sweep_status.log"),
+            d.join(layout).join("status.txt"),
+        )
+        .unwrap();
+        let (code, _, stderr) = run_in(d, &["init", layout]);
+        assert_eq!((code, stderr.as_str()), (0, ""), "{layout}");
+        let spec = std::fs::read_to_string(d.join(format!("{layout}.yaml"))).unwrap();
+        spec_has(
+            &spec,
+            &[
+                &format!("  traces: '{layout}/**/memory.json'"),
+                &format!("  filename: '{filename}'"),
+                &format!("    status: '{layout}/status.txt'"),
+            ],
+        );
+        assert_eq!(
+            cells(d, &format!("{layout}.yaml")),
+            reference_cells(),
+            "{layout}"
+        );
+    }
+}
+
+#[test]
+fn init_prints_the_spec_with_dash_o_dash_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    layouts(d);
+    let (code, stdout, stderr) = run_in(d, &["init", "table", "-o", "-"]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert!(!d.join("table.yaml").exists() && !d.join("-").exists());
+    assert!(
+        stdout.starts_with(
+            "# Starter spec written by `memheat init table`. Build it with `memheat build SPEC`.\n"
+        ),
+        "{stdout}"
+    );
+    // Paths are relative to the working directory, so the text builds
+    // once saved there.
+    std::fs::write(d.join("saved.yaml"), &stdout).unwrap();
+    assert_eq!(cells(d, "saved.yaml"), reference_cells());
+}
+
+#[test]
+fn file_names_cannot_inject_yaml_and_braces_are_escaped_in_globs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sweep = d.join("{a,b}");
+    copy_example_as_is(&sweep);
+    // A line break in a name would end the comment that names it.
+    let hostile = "notes\ntitle: injected\n.txt";
+    std::fs::write(sweep.join(hostile), "nothing here\n").unwrap();
+    let (code, stdout, stderr) = run_in(d, &["init", "{a,b}", "-o", "s.yaml"]);
+    assert_eq!((code, stderr.as_str()), (0, ""), "{stdout}");
+    let spec = std::fs::read_to_string(d.join("s.yaml")).unwrap();
+    assert!(!spec.contains("\ntitle: injected"), "{spec}");
+    assert!(spec.contains(r"notes\ntitle: injected\n.txt"), "{spec}");
+    spec_has(&spec, &["  traces: '[{]a,b}/traces/memory_trace_*.json'"]);
+    assert_eq!(cells(d, "s.yaml"), reference_cells());
 }

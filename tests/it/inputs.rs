@@ -7,7 +7,7 @@ use crate::errors::NO_OUTCOMES;
 use crate::util::{repo, run_in};
 
 #[path = "../../examples/support/inputs.rs"]
-mod layouts;
+pub(crate) mod layouts;
 #[path = "../../examples/support/megatron_logs.rs"]
 mod megatron_logs;
 
@@ -213,4 +213,28 @@ fn hostile_logs_a_cut_line_a_binary_log_and_a_two_gigabyte_one() {
         rows,
         ["pp,tp,state,actual", "1,1,measured,50", "1,2,measured,30"]
     );
+}
+
+#[test]
+fn a_table_row_without_an_axis_value_or_repeated_is_named_by_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "r.csv",
+        "TP,PP,status,peak_allocated_MB\n1,2,OK,1000\n,4,OK,2000\n1,2,OK,1500\n",
+    );
+    write(
+        d,
+        "s.yaml",
+        "inputs: {traces: r.csv, actual: peak_allocated_MB}\n",
+    );
+    let (code, stdout, stderr) = run_in(d, &["data", "s.yaml", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr,
+        "warning: r.csv:3: the row has no `pp` or `tp` value; skipped\nwarning: r.csv:4: config tp=1, pp=2 has 2 rows; using this one (no row has a numeric `ts`; the last), ignoring line 2\n"
+    );
+    // The later row is the one drawn.
+    assert!(stdout.contains("\"actual\": 1.46484375"), "{stdout}");
 }

@@ -4,6 +4,8 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use std::sync::LazyLock;
+
 use regex::Regex;
 
 use super::locate::{Key, find_quoted, line_col, locate, parse_key_path, suggest_key, token_span};
@@ -235,12 +237,14 @@ fn yaml_error_with(
 /// spec's structure says "duplicate field `x`"; the latter is what the
 /// message means.
 pub(super) fn message_of(e: &serde_yaml::Error) -> String {
+    static POSITION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r" at line \d+ column \d+").expect("valid regex"));
+    static DUPLICATE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"duplicate entry with key "([^"`]*)""#).expect("valid regex")
+    });
     let full = e.to_string();
-    let message = Regex::new(r" at line \d+ column \d+")
-        .expect("valid regex")
-        .replace_all(&full, "");
-    Regex::new(r#"duplicate entry with key "([^"`]*)""#)
-        .expect("valid regex")
+    let message = POSITION.replace_all(&full, "");
+    DUPLICATE
         .replace_all(&message, "duplicate field `$1`")
         .into_owned()
 }

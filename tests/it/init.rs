@@ -47,14 +47,15 @@ fn copy_example(
     }
 }
 
-/// `memheat data` rows without the columns that name files (trace, log,
-/// reason), which differ between two specs of one sweep.
+/// `memheat data` rows up to `marks`: the columns that follow name files
+/// (trace, log, reason) or hold the captures, which differ between two
+/// specs of one sweep.
 fn cells(dir: &Path, spec: &str) -> Vec<String> {
     let (code, stdout, stderr) = run_in(dir, &["data", spec]);
     assert_eq!((code, stderr.as_str()), (0, ""), "{stdout}");
     stdout
         .lines()
-        .map(|l| l.rsplitn(4, ',').last().unwrap().to_string())
+        .map(|l| l.split(',').take(9).collect::<Vec<_>>().join(","))
         .collect()
 }
 

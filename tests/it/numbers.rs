@@ -327,7 +327,9 @@ fn tex_table_typst_and_csv_escape_hostile_values() {
         "pp,tp,state,actual,theory,actual_text,theory_text,text,marks,trace,log,reason,ratio,percent,est,note,peak_MB,peak_mb,status"
     );
     assert!(
-        csv.contains(",1.46484375,68.26666666666667,90000,\"#$%&_{}~^\\<x>|\ny\",61440,61440,success\n"),
+        csv.contains(
+            ",1.46484375,68.26666666666667,90000,\"#$%&_{}~^\\<x>|\ny\",61440,61440,success\n"
+        ),
         "{csv}"
     );
     let json: serde_json::Value =

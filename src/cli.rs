@@ -50,7 +50,8 @@ pub enum Command {
     /// counts). Prints one line per rebuild on stderr; a failed build prints
     /// its errors and watching goes on.
     Watch(BuildArgs),
-    /// Print the figure's numbers, one row per cell, as CSV or JSON.
+    /// Print the figure's numbers: one row per cell (CSV, JSON), LaTeX
+    /// macros or a booktabs table, a Typst module, or the alternative text.
     Data(DataArgs),
     /// Write a commented starter spec for a sweep directory.
     ///
@@ -169,13 +170,22 @@ pub struct TemplateArgs {
 pub struct DataArgs {
     #[arg(value_name = "SPEC")]
     pub spec: PathBuf,
-    /// Output format; by default taken from the extension of -o, else csv.
+    /// Output format; by default taken from the extension of -o (.csv,
+    /// .json, .tex, .typ), else csv.
     #[arg(long, value_enum)]
     pub format: Option<DataFormat>,
     /// Write to FILE (atomically) instead of standard output; `-` is
     /// standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The figure's name in the tex and typst formats (`\memheat{NAME}...`)
+    /// [default: the spec's file name without its extension].
+    #[arg(long, value_name = "NAME", value_parser = figure_name)]
+    pub name: Option<String>,
+    /// Write a make depfile: FILE (the -o file) depends on the spec,
+    /// template, traces, logs and the directories the globs listed.
+    #[arg(long, value_name = "FILE")]
+    pub deps: Option<PathBuf>,
     /// Any warning is an error.
     #[arg(long)]
     pub strict: bool,
@@ -186,6 +196,17 @@ pub struct DataArgs {
 /// `-o -`: standard output, for the commands that write one stream.
 fn file_or_stdout(output: &Option<PathBuf>) -> Option<&Path> {
     output.as_deref().filter(|p| p.as_os_str() != "-")
+}
+
+fn figure_name(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        Err("the name is empty".into())
+    } else if s.contains('@') {
+        // `@` separates the parts of a value's name in the tex format.
+        Err("a name may not contain `@`".into())
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 fn set(s: &str) -> Result<Set, String> {
@@ -652,7 +673,24 @@ fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
 }
 
 fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
-    let options = args.overrides.options(args.strict);
+    let target = file_or_stdout(&args.output);
+    if args.deps.is_some() && target.is_none() {
+        usage_error(
+            "--deps names what the -o file depends on; give one, e.g. `-o numbers/485B.tex --deps numbers/485B.d`",
+        );
+    }
+    if args.deps.as_ref().is_some_and(|d| d.as_os_str() == "-") {
+        usage_error("`--deps -`: give a file such as `numbers/485B.d`");
+    }
+    if let (Some(deps), Some(target)) = (&args.deps, target)
+        && paths::tidy(deps) == paths::tidy(target)
+    {
+        usage_error("--deps and -o name the same file; name the depfile e.g. `numbers/485B.d`");
+    }
+    let options = BuildOptions {
+        depfile: args.deps.is_some(),
+        ..args.overrides.options(args.strict)
+    };
     let engine = Engine::default();
     let mut err = std::io::stderr().lock();
     let mut model = match crate::load(&args.spec, &options, &engine) {
@@ -669,19 +707,41 @@ fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
         return false;
     }
     let _ = err.write_all(diag::warnings(&model.warnings, format).as_bytes());
-    let from_extension = args
-        .output
-        .as_ref()
-        .and_then(|p| p.extension())
-        .filter(|e| *e == "json")
-        .map(|_| DataFormat::Json);
-    let text = crate::numbers::render(
-        &model,
-        args.format.or(from_extension).unwrap_or(DataFormat::Csv),
-    );
-    match file_or_stdout(&args.output) {
-        Some(path) => write_file(path, text.as_bytes(), &model.deps.files, format),
-        None => print(&text, format),
+    drop(err);
+    let data_format = args
+        .format
+        .or_else(|| target.and_then(DataFormat::from_extension))
+        .unwrap_or(DataFormat::Csv);
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| crate::numbers::default_name(&args.spec));
+    let text = crate::numbers::render(&model, data_format, &name);
+    let Some(path) = target else {
+        return print(&text, format);
+    };
+    // The depfile first: a path make cannot read, or a depfile over an
+    // input, writes neither file.
+    let rule = match &args.deps {
+        Some(deps) => match crate::deps::render(&[path.to_path_buf()], &model.deps) {
+            Ok(_) if paths::clobbers(deps, &model.deps.files).is_some() => {
+                return write_file(deps, &[], &model.deps.files, format);
+            }
+            Ok(rule) => Some(rule),
+            Err(e) => return report(e.into(), format),
+        },
+        None => None,
+    };
+    if !write_file(path, text.as_bytes(), &model.deps.files, format) {
+        return false;
+    }
+    match (&args.deps, rule) {
+        (Some(deps), Some(rule)) => {
+            let mut taken = model.deps.files.clone();
+            taken.push(path.to_path_buf());
+            write_file(deps, rule.as_bytes(), &taken, format)
+        }
+        _ => true,
     }
 }
 

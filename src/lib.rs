@@ -170,6 +170,8 @@ pub struct Model {
 pub struct Figure {
     pub compiled: Compiled,
     pub warnings: Vec<Warning>,
+    /// Its alternative text, in the PDF's tags and the SVG's `<desc>`.
+    pub alt: String,
 }
 
 /// One rendered output, not yet written.
@@ -329,8 +331,9 @@ pub fn compile(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
     let mut timings = std::mem::take(&mut model.timings);
     let spec_name = model.spec_path.display().to_string();
     let template = &model.template;
+    let alt = numbers::describe(&model.spec, &model.table);
     let compile = |table: &Table| -> Result<Compiled, Error> {
-        let source = template::render(template, table, &spec_name, None)?;
+        let source = template::render(template, table, &spec_name, &alt, None)?;
         let auto_size = (table.layout.width.is_none(), table.layout.height.is_none());
         Ok(engine.compile(source, auto_size)?)
     };
@@ -352,7 +355,11 @@ pub fn compile(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
     let compiled = compiled?;
     check_size(&compiled, model)?;
     let warnings = figure_warnings(&compiled, &model.table, &model.spec_path);
-    Ok(Figure { compiled, warnings })
+    Ok(Figure {
+        compiled,
+        warnings,
+        alt,
+    })
 }
 
 /// Every target's bytes, before anything is written, so a failure leaves
@@ -367,8 +374,14 @@ pub fn render(model: &mut Model, figure: &Figure) -> Result<Vec<Output>, Error> 
             let bytes = match format {
                 Format::Pdf => export::pdf(document, &model.spec.output),
                 Format::Png => png(document, model),
-                Format::Svg => export::svg(document),
-                Format::Typ => typ_source(model, &figure.compiled),
+                Format::Svg => export::svg(document, &svg_title(model), &figure.alt),
+                Format::Typ => typ_source(model, figure),
+                Format::Tex => Ok(numbers::render(
+                    model,
+                    numbers::DataFormat::Tex,
+                    &numbers::default_name(&model.spec_path),
+                )
+                .into_bytes()),
             };
             (format.extension(), path, bytes, start.elapsed())
         })
@@ -399,14 +412,24 @@ fn png(document: &typst_layout::PagedDocument, model: &Model) -> Result<Vec<u8>,
     export::png(document, model.dpi)
 }
 
+/// The SVG's `<title>`: the figure's, else what its colours show.
+fn svg_title(model: &Model) -> String {
+    model
+        .table
+        .title
+        .clone()
+        .unwrap_or_else(|| table::color_title(&model.spec))
+}
+
 /// The Typst source again, with the page grown by the same snap as the
 /// compiled page, so that it compiles on its own to the same figure.
-fn typ_source(model: &Model, compiled: &Compiled) -> Result<Vec<u8>, ExportError> {
-    let snap = compiled.snap;
+fn typ_source(model: &Model, figure: &Figure) -> Result<Vec<u8>, ExportError> {
+    let snap = figure.compiled.snap;
     template::render(
         &model.template,
         &model.table,
         &model.spec_path.display().to_string(),
+        &figure.alt,
         Some(snap),
     )
     .map(String::into_bytes)

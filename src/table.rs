@@ -113,6 +113,12 @@ pub struct Cell {
     pub theory: Option<f64>,
     /// The trace shown, if any.
     pub source: Option<PathBuf>,
+    /// The config fields of the run or log line behind the cell, and the
+    /// run's numeric fields (input units), for `memheat data`; not drawn.
+    #[serde(skip)]
+    pub captures: BTreeMap<String, String>,
+    #[serde(skip)]
+    pub numbers: BTreeMap<String, f64>,
 }
 
 /// The outline of a cell without a measurement: invalid cells are dashed,
@@ -259,8 +265,15 @@ fn sort_axis(values: &mut [String], reverse: bool) {
     }
 }
 
+/// A value as cell text prints it (`|fixed`, `|amount`): `decimals`
+/// digits after the point, so `memheat data` quotes what the figure shows.
+pub(crate) fn fixed(v: f64, decimals: u8) -> String {
+    let d = usize::from(decimals);
+    format!("{v:.d$}")
+}
+
 /// Compact number for labels: `80`, `80.5`.
-fn compact(v: f64) -> String {
+pub(crate) fn compact(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -303,11 +316,7 @@ pub fn build(spec: &Spec, sweeps: &[Sweep]) -> Result<(Table, Vec<Warning>), Key
         vec![]
     };
     let colorbar = spec.style.colorbar.then(|| Colorbar {
-        title: spec
-            .color
-            .title
-            .clone()
-            .unwrap_or_else(|| Metric::new(&spec.color.metric).title(&spec.units.label)),
+        title: color_title(spec),
         stops: rules.map.stops().to_vec(),
         ticks: ticks(&rules.scale, spec.color.ticks),
     });
@@ -679,7 +688,7 @@ fn check_metrics(spec: &Spec, sweeps: &[Sweep]) -> Result<(), KeyError> {
 /// What a metric name reads from a run. `actual`, `theory` and `ratio`
 /// come first, so a trace field of one of these names is not reachable.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Metric<'s> {
+pub(crate) enum Metric<'s> {
     Actual,
     Theory,
     /// theory / actual: how far the estimate is off, without a unit.
@@ -689,7 +698,7 @@ enum Metric<'s> {
 }
 
 impl<'s> Metric<'s> {
-    fn new(name: &'s str) -> Metric<'s> {
+    pub(crate) fn new(name: &'s str) -> Metric<'s> {
         match name {
             "actual" => Metric::Actual,
             "theory" => Metric::Theory,
@@ -715,12 +724,12 @@ impl<'s> Metric<'s> {
     }
 
     /// What follows a value: the unit label, or nothing for the ratio.
-    fn unit(self, label: &str) -> &str {
+    pub(crate) fn unit(self, label: &str) -> &str {
         if self == Metric::Ratio { "" } else { label }
     }
 
     /// The colorbar's default title.
-    fn title(self, label: &str) -> String {
+    pub(crate) fn title(self, label: &str) -> String {
         match self {
             Metric::Actual => format!("Peak memory ({label})"),
             Metric::Theory => format!("Theoretical memory ({label})"),
@@ -728,6 +737,14 @@ impl<'s> Metric<'s> {
             Metric::Field(name) => format!("{name} ({label})"),
         }
     }
+}
+
+/// What the colour shows: `color.title`, else the metric's own words.
+pub(crate) fn color_title(spec: &Spec) -> String {
+    spec.color
+        .title
+        .clone()
+        .unwrap_or_else(|| Metric::new(&spec.color.metric).title(&spec.units.label))
 }
 
 /// What decides a cell: the state rules, the colour map and the cell texts.
@@ -795,6 +812,7 @@ impl<'s> Rules<'s> {
                 Ok(values) => self.measured(run, values, success, warnings)?,
                 Err(why) => Cell {
                     source: Some(run.path.clone()),
+                    captures: run.captures.clone(),
                     reason: Some(why.0.clone()),
                     log: success.map(at),
                     ..plain_cell(CellState::Invalid, &self.spec.cells.invalid)
@@ -809,6 +827,7 @@ impl<'s> Rules<'s> {
                     });
                     Cell {
                         log: Some(at(s)),
+                        captures: s.captures.clone(),
                         reason: Some("listed as succeeded but has no trace".into()),
                         ..plain_cell(CellState::Invalid, &self.spec.cells.invalid)
                     }
@@ -852,6 +871,7 @@ impl<'s> Rules<'s> {
         }
         Cell {
             log: Some(at(failure)),
+            captures: run.map_or(&failure.captures, |r| &r.captures).clone(),
             ..plain_cell(CellState::Failed, &self.spec.cells.failed)
         }
     }
@@ -896,6 +916,8 @@ impl<'s> Rules<'s> {
             actual: Some(actual),
             theory,
             source: Some(run.path.clone()),
+            captures: run.captures.clone(),
+            numbers: values.numbers.clone(),
         })
     }
 }
@@ -927,12 +949,17 @@ fn at(entry: &LogEntry) -> (PathBuf, usize) {
 
 /// The mark a threshold puts on a cell of this fill.
 fn threshold_mark(t: &Threshold, fill: Color) -> CellMark {
-    let (symbol, value) = t.comparison().map_or(("?", 0.0), Comparison::symbol);
     CellMark {
         kind: t.mark,
         color: t.color.unwrap_or_else(|| colormap::text_color(fill)),
-        rule: format!("{} {symbol} {}", t.metric, compact(value)),
+        rule: rule(t),
     }
+}
+
+/// A threshold in a few characters: `theory > 80`.
+pub(crate) fn rule(t: &Threshold) -> String {
+    let (symbol, value) = t.comparison().map_or(("?", 0.0), Comparison::symbol);
+    format!("{} {symbol} {}", t.metric, compact(value))
 }
 
 fn plain_cell(state: CellState, style: &StateStyle) -> Cell {
@@ -954,6 +981,8 @@ fn plain_cell(state: CellState, style: &StateStyle) -> Cell {
         actual: None,
         theory: None,
         source: None,
+        captures: BTreeMap::new(),
+        numbers: BTreeMap::new(),
     }
 }
 
@@ -1131,9 +1160,8 @@ impl<'s> CellText<'s> {
         env.set_fuel(Some(CELL_TEXT_FUEL));
         let decimals = spec.cells.decimals;
         let fixed = move |v: &Value, digits: Option<u8>| -> Option<String> {
-            let d = digits.unwrap_or(decimals) as usize;
             match f64::try_from(v.clone()) {
-                Ok(n) if n.is_finite() => Some(format!("{n:.d$}")),
+                Ok(n) if n.is_finite() => Some(fixed(n, digits.unwrap_or(decimals))),
                 _ => None,
             }
         };

@@ -69,12 +69,14 @@ pub struct TemplateError {
 }
 
 /// Renders the Typst source of a figure. `spec_path` only goes into a
-/// comment. `snap` is extra page width and height in pt, for a source that
-/// must reproduce a snapped page on its own.
+/// comment; `alt` is the figure's alternative text. `snap` is extra page
+/// width and height in pt, for a source that must reproduce a snapped page
+/// on its own.
 pub fn render(
     template: &Template,
     table: &Table,
     spec_path: &str,
+    alt: &str,
     snap: Option<(f64, f64)>,
 ) -> Result<String, TemplateError> {
     let mut env = Environment::new();
@@ -101,6 +103,7 @@ pub fn render(
             table => Value::from(Serde(table)),
             snap => minijinja::context! { x => x, y => y },
             spec_path => spec_path.replace(['\n', '\r'], " "),
+            alt => alt,
         })
         .map_err(wrap)
 }
@@ -182,6 +185,13 @@ fn number(n: f64) -> Result<String, JinjaError> {
     }
     let s = format!("{n}");
     Ok(if s.contains('.') { s } else { format!("{s}.0") })
+}
+
+/// A Typst string literal, for the numbers module.
+pub(crate) fn string_literal(s: &str) -> String {
+    let mut out = String::new();
+    write_string(s, &mut out);
+    out
 }
 
 fn write_string(s: &str, out: &mut String) {

@@ -23,6 +23,8 @@ pub enum ExportError {
     Png(#[from] png::EncodingError),
     #[error("writing the Typst source failed: {0}")]
     Typ(String),
+    #[error("SVG export failed: {0}")]
+    Svg(String),
     #[error(
         "the PNG would have {megapixels:.0} megapixels at {dpi} DPI, more than {} allowed",
         crate::MAX_PNG_PIXELS / 1e6
@@ -101,10 +103,40 @@ fn source_date_epoch() -> Option<Timestamp> {
     Some(Timestamp::new_utc(datetime))
 }
 
-/// The page as SVG, text as paths-with-glyph-definitions (typst-svg).
-pub fn svg(document: &PagedDocument) -> Result<Vec<u8>, ExportError> {
+/// The page as SVG, text as paths-with-glyph-definitions (typst-svg), with
+/// the figure's `<title>` and alternative text (`<desc>`) first, where
+/// screen readers look for them.
+pub fn svg(document: &PagedDocument, title: &str, desc: &str) -> Result<Vec<u8>, ExportError> {
     let page = document.pages().first().ok_or(ExportError::NoPage)?;
-    Ok(typst_svg::svg(page, &typst_svg::SvgOptions::default()).into_bytes())
+    let svg = typst_svg::svg(page, &typst_svg::SvgOptions::default());
+    let text = format!(
+        "<title>{}</title><desc>{}</desc>",
+        xml_text(title),
+        xml_text(desc)
+    );
+    // typst-svg writes no `>` inside the root's attributes.
+    let at = svg
+        .find("<svg")
+        .and_then(|i| svg[i..].find('>').map(|j| i + j + 1));
+    let at = at.ok_or_else(|| ExportError::Svg("typst-svg wrote no <svg> element".into()))?;
+    Ok([&svg[..at], &text, &svg[at..]].concat().into_bytes())
+}
+
+/// Character data for XML 1.0, which has no escape for most control
+/// characters: they become spaces.
+fn xml_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A PNG of the page at `dpi`, with the DPI recorded in its pHYs chunk so

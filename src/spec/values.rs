@@ -496,10 +496,18 @@ pub enum Format {
     Svg,
     /// The generated Typst source, compiling on its own to the same figure.
     Typ,
+    /// The figure's numbers as LaTeX macros (`memheat data --format tex`).
+    Tex,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Pdf, Format::Png, Format::Svg, Format::Typ];
+    pub const ALL: [Format; 5] = [
+        Format::Pdf,
+        Format::Png,
+        Format::Svg,
+        Format::Typ,
+        Format::Tex,
+    ];
 
     pub fn extension(self) -> &'static str {
         match self {
@@ -507,6 +515,7 @@ impl Format {
             Format::Png => "png",
             Format::Svg => "svg",
             Format::Typ => "typ",
+            Format::Tex => "tex",
         }
     }
 }

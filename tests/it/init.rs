@@ -47,9 +47,9 @@ fn copy_example(
     }
 }
 
-/// `memheat data` rows up to `marks`, without the columns that name files
-/// (trace, log, reason), which differ between two specs of one sweep and
-/// may hold quoted commas.
+/// `memheat data` rows up to `marks`: the columns that follow name files
+/// (trace, log, reason, which may hold quoted commas) or hold the captures,
+/// which differ between two specs of one sweep.
 fn cells(dir: &Path, spec: &str) -> Vec<String> {
     let (code, stdout, stderr) = run_in(dir, &["data", spec]);
     assert_eq!((code, stderr.as_str()), (0, ""), "{stdout}");

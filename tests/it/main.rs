@@ -10,6 +10,7 @@ mod golden;
 mod harden;
 mod init;
 mod inputs;
+mod numbers;
 mod panels;
 mod util;
 mod venues;

@@ -350,7 +350,10 @@ fn data_of_a_panel_figure_has_a_panel_column() {
     let csv = data(COMPARE);
     assert_eq!(
         csv[0].join(","),
-        "panel,pp,tp,state,actual,theory,actual_text,theory_text,text,marks,trace,log,reason"
+        // The columns of old first, then ratio, percent, the captures and
+        // the numeric fields of the runs.
+        "panel,pp,tp,state,actual,theory,actual_text,theory_text,text,marks,trace,log,reason,\
+         ratio,percent,dp,gbs,layers,mbs,nmbs,rank,seq,ts,wd,peak_allocated_MB,static_memory_MB,theoretical_memory_MB"
     );
     assert_eq!(csv[1][0], TITLES[0]);
     assert_eq!(csv.last().unwrap()[0], TITLES[1]);

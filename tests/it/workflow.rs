@@ -238,14 +238,15 @@ fn data_csv_agrees_cell_for_cell_with_the_example_pdf() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "pp,tp,state,actual,theory,actual_text,theory_text,text,marks,trace,log,reason"
+        "pp,tp,state,actual,theory,actual_text,theory_text,text,marks,trace,log,reason,\
+         ratio,percent,dp,gbs,layers,mbs,nmbs,rank,seq,ts,wd,peak_allocated_MB,static_memory_MB,theoretical_memory_MB"
     );
     let runs = crate::util::example_runs();
     let failures = crate::util::example_failures();
     let (mut measured, mut failed) = (0, 0);
     for line in lines {
         let fields: Vec<&str> = line.split(',').collect();
-        assert_eq!(fields.len(), 12, "{line}");
+        assert_eq!(fields.len(), 26, "{line}");
         let (pp, tp): (u32, u32) = (fields[0].parse().unwrap(), fields[1].parse().unwrap());
         match fields[2] {
             "measured" => {
@@ -262,6 +263,14 @@ fn data_csv_agrees_cell_for_cell_with_the_example_pdf() {
                 let hatched = run.theory_gb > 80.0;
                 assert_eq!(fields[8] == "hatch: theory > 80", hatched, "{line}");
                 assert!(fields[9].starts_with("examples/485B/traces/"), "{line}");
+                let ratio: f64 = fields[12].parse().unwrap();
+                assert!(
+                    (ratio - run.theory_gb / run.actual_gb).abs() < 1e-9,
+                    "{line}"
+                );
+                let percent: f64 = fields[13].parse().unwrap();
+                let expected = 100.0 * run.actual_gb / run.theory_gb;
+                assert!((percent - expected).abs() < 1e-9, "{line}");
             }
             "failed" => {
                 failed += 1;

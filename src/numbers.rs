@@ -74,7 +74,7 @@ struct Axis<'a> {
 pub fn render(model: &Model, format: DataFormat) -> String {
     let table = &model.table;
     let decimals = usize::from(model.spec.cells.decimals);
-    let unit = &model.spec.units.label;
+    let unit = model.spec.unit_suffix();
     let amount = |v: Option<f64>| v.map(|v| format!("{v:.decimals$}{unit}"));
     let mut rows = Vec::new();
     for grid in table.grids() {

@@ -338,9 +338,10 @@ pub fn build(spec: &Spec, sweeps: &[Sweep]) -> Result<(Table, Vec<Warning>), Key
         let y = shared(&spec.axes.y, &Y_DEFAULTS);
         (x, y, vec![], panels)
     };
+    let heading = |text: &Option<String>| text.clone().filter(|_| style.shows_title());
     let table = Table {
-        title: spec.title.clone(),
-        subtitle: spec.subtitle.clone(),
+        title: heading(&spec.title),
+        subtitle: heading(&spec.subtitle),
         x,
         y,
         rows,
@@ -698,7 +699,8 @@ impl<'s> Metric<'s> {
         }
     }
 
-    /// What follows a value: the unit label, or nothing for the ratio.
+    /// What follows a value: the unit (`label` is [`Spec::unit_suffix`] or
+    /// the bare label), or nothing for the ratio.
     fn unit(self, label: &str) -> &str {
         if self == Metric::Ratio { "" } else { label }
     }
@@ -1027,7 +1029,8 @@ fn legend(spec: &Spec, cells: &[&Cell], map: &ColorMap) -> Vec<LegendEntry> {
             if let Some(first) = metric.get_mut(0..1) {
                 first.make_ascii_uppercase();
             }
-            let unit = Metric::new(&t.metric).unit(&spec.units.label);
+            let suffix = spec.unit_suffix();
+            let unit = Metric::new(&t.metric).unit(&suffix);
             format!("{metric} {symbol} {}{unit}", compact(value))
         });
         entries.push(LegendEntry {
@@ -1125,7 +1128,7 @@ impl<'s> CellText<'s> {
             fixed(&v, digits).unwrap_or_else(|| "n/a".into())
         });
         // A value with its unit; an unknown one is `n/a` without a unit.
-        let unit = spec.units.label.clone();
+        let unit = spec.unit_suffix();
         env.add_filter("amount", move |v: Value, digits: Option<u8>| {
             fixed(&v, digits).map_or_else(|| "n/a".into(), |s| format!("{s}{unit}"))
         });

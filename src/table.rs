@@ -124,12 +124,14 @@ pub enum Border {
     Dotted,
 }
 
+/// One look for a threshold's mark on every fill, and in the legend: the
+/// spec's colour (black by default) with an edge of whichever of white and
+/// black contrasts more with it, so that it reads on dark fills and light.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellMark {
     pub kind: Mark,
-    /// The spec's colour, else whichever of white and black contrasts more
-    /// with this cell's fill.
     pub color: Color,
+    pub edge: Color,
     /// The threshold that applied, e.g. `theory > 80`.
     pub rule: String,
 }
@@ -863,7 +865,7 @@ impl<'s> Rules<'s> {
             .filter(
                 |t| matches!((metric(&t.metric), t.comparison()), (Some(v), Some(c)) if c.holds(v)),
             )
-            .map(|t| threshold_mark(t, fill.unwrap_or(Color::WHITE)))
+            .map(threshold_mark)
             .collect();
         Ok(Cell {
             state: CellState::Measured,
@@ -911,12 +913,14 @@ fn at(entry: &LogEntry) -> (PathBuf, usize) {
     (entry.path.clone(), entry.line)
 }
 
-/// The mark a threshold puts on a cell of this fill.
-fn threshold_mark(t: &Threshold, fill: Color) -> CellMark {
+/// The mark a threshold puts on a cell, whatever its fill.
+fn threshold_mark(t: &Threshold) -> CellMark {
     let (symbol, value) = t.comparison().map_or(("?", 0.0), Comparison::symbol);
+    let color = t.color.unwrap_or(Color::BLACK);
     CellMark {
         kind: t.mark,
-        color: t.color.unwrap_or_else(|| colormap::text_color(fill)),
+        color,
+        edge: colormap::text_color(color),
         rule: format!("{} {symbol} {}", t.metric, compact(value)),
     }
 }
@@ -1018,7 +1022,7 @@ fn legend(spec: &Spec, cells: &[&Cell], map: &ColorMap) -> Vec<LegendEntry> {
     // A mid-scale swatch shows the mark as it looks on data.
     let swatch = map.sample(0.6);
     for t in &spec.thresholds {
-        let mark = threshold_mark(t, swatch);
+        let mark = threshold_mark(t);
         let shown = |m: &CellMark| m.kind == mark.kind && m.rule == mark.rule;
         if !cells.iter().any(|c| c.marks.iter().any(shown)) {
             continue;
@@ -1569,8 +1573,11 @@ thresholds: [{metric: ratio, at-least: 3}]
         );
     }
 
+    /// One mark, one look: the same colours on a dark fill and a light one
+    /// (black with a white edge, or the spec's colour with a contrasting
+    /// edge), and in the legend.
     #[test]
-    fn marks_contrast_with_their_cell_unless_the_spec_says() {
+    fn a_mark_looks_the_same_on_every_fill_and_in_the_legend() {
         let sweep = Sweep {
             runs: vec![
                 run("1", "1", "1", 79.0 * 1024.0, Some(90.0 * 1024.0)),
@@ -1578,16 +1585,21 @@ thresholds: [{metric: ratio, at-least: 3}]
             ],
             ..Sweep::default()
         };
-        let (t, _) = table(&sweep, "");
-        let colours: Vec<_> = t.rows[0].iter().map(|c| c.marks[0].color).collect();
-        assert_eq!(colours, [Color::WHITE, Color::BLACK]);
-        let (t, _) = table(
-            &sweep,
-            "thresholds: [{metric: theory, above: 80, mark: outline, color: '#00f'}]
-",
+        let looks = |extra: &str| {
+            let (t, _) = table(&sweep, extra);
+            let mut looks: Vec<_> = t.rows[0]
+                .iter()
+                .map(|c| (c.marks[0].color, c.marks[0].edge))
+                .collect();
+            let legend = t.legend.iter().find_map(|e| e.mark.clone()).unwrap();
+            looks.push((legend.color, legend.edge));
+            looks
+        };
+        assert_eq!(looks(""), [(Color::BLACK, Color::WHITE); 3]);
+        assert_eq!(
+            looks("thresholds: [{metric: theory, above: 80, mark: outline, color: '#ff0'}]\n"),
+            [(Color([255, 255, 0]), Color::BLACK); 3]
         );
-        let colours: Vec<_> = t.rows[0].iter().map(|c| c.marks[0].color).collect();
-        assert_eq!(colours, [Color([0, 0, 255]); 2]);
     }
 
     #[test]

@@ -609,14 +609,8 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
     let message = format!(
         "cell text would be shrunk to {size:.1}pt to fit, below `style.min-font-size` ({min}pt)"
     );
-    // Cells grow about in proportion with their text.
-    let grow = min / size.max(0.01) - 1.0;
-    let (keys, hint) = if g.fit_width <= g.fit_height {
-        let columns = rows_of_panels(table)
-            .iter()
-            .map(|row| row.iter().map(|g| g.x.labels.len()).sum::<usize>())
-            .max();
-        let needed = g.page_width + columns.unwrap_or(0) as f64 * g.cell_width * grow;
+    let full = full_size(g, table);
+    let (keys, hint) = if full.width_bound {
         let mut ways = vec!["widen `style.width`".to_string()];
         if spec.cells.text.is_some() {
             ways.push("shorten `cells.text`".into());
@@ -627,17 +621,14 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
         (
             vec![Key::Field("style"), Key::Field("width")],
             format!(
-                "the figure needs about {needed:.0}pt of width at this size (it has {:.0}pt); {} or {last}",
+                "the figure needs about {:.0}pt of width for cell text at full size ({}pt; it has {:.0}pt); {} or {last}",
+                full.needed,
+                table.layout.cell_font_size,
                 g.page_width,
                 ways.join(", ")
             ),
         )
     } else {
-        let rows: usize = rows_of_panels(table)
-            .iter()
-            .map(|row| row.iter().map(|g| g.y.labels.len()).max().unwrap_or(0))
-            .sum();
-        let needed = g.page_height + rows as f64 * g.cell_height * grow;
         let key = if spec.style.height.is_some() {
             "height"
         } else {
@@ -646,8 +637,8 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
         (
             vec![Key::Field("style"), Key::Field(key)],
             format!(
-                "the figure needs about {needed:.0}pt of height at this size (it has {:.0}pt); raise `style.{key}`, or remove it to let the height follow the text",
-                g.page_height
+                "the figure needs about {:.0}pt of height for cell text at full size ({}pt; it has {:.0}pt); raise `style.{key}`, or remove it to let the height follow the text",
+                full.needed, table.layout.cell_font_size, g.page_height
             ),
         )
     };
@@ -655,6 +646,46 @@ fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
         .sources
         .error(KeyError::new(&keys, message, Some(hint)))
         .into())
+}
+
+/// Where shrunk cell text would be at full size: the page width (or
+/// height, whichever holds the text back), rounded up to a whole point.
+struct FullSize {
+    width_bound: bool,
+    needed: f64,
+}
+
+/// Only the cells grow: the labels, the colorbar and the gaps beside them
+/// keep their size, so the page grows by the cells' growth.
+fn full_size(g: &Geometry, table: &Table) -> FullSize {
+    let width_bound = g.fit_width <= g.fit_height;
+    // A custom template may not say; the cells then grow with the text.
+    let grown = |full: f64, now: f64| {
+        if full > 0.0 {
+            full
+        } else {
+            now / g.text_scale.max(0.01)
+        }
+    };
+    let rows = rows_of_panels(table);
+    let needed = if width_bound {
+        let columns = rows
+            .iter()
+            .map(|row| row.iter().map(|g| g.x.labels.len()).sum::<usize>())
+            .max()
+            .unwrap_or(0);
+        g.page_width + columns as f64 * (grown(g.full_cell_width, g.cell_width) - g.cell_width)
+    } else {
+        let rows: usize = rows
+            .iter()
+            .map(|row| row.iter().map(|g| g.y.labels.len()).max().unwrap_or(0))
+            .sum();
+        g.page_height + rows as f64 * (grown(g.full_cell_height, g.cell_height) - g.cell_height)
+    };
+    FullSize {
+        width_bound,
+        needed: (needed - 1e-6).ceil(),
+    }
 }
 
 /// The grids as the built-in template lays them out: `style.panel-columns`
@@ -738,12 +769,15 @@ fn figure_warnings(compiled: &Compiled, table: &Table, spec_path: &Path) -> Vec<
         .collect();
     let scale = compiled.geometry.text_scale;
     if scale < 0.999 {
+        let full = full_size(&compiled.geometry, table);
         warnings.push(Warning::new(
             spec_path,
             format!(
-                "cell text was shrunk to {:.0}% ({:.1}pt) to fit the figure's size; widen it or shorten `cells.text`",
+                "cell text was shrunk to {:.0}% ({:.1}pt) to fit the figure's size; it would be at full size about {:.0}pt {}, or with a shorter `cells.text`",
                 scale * 100.0,
-                scale * table.layout.cell_font_size
+                scale * table.layout.cell_font_size,
+                full.needed,
+                if full.width_bound { "wide" } else { "high" }
             ),
         ));
     }

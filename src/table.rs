@@ -130,12 +130,14 @@ pub enum Border {
     Dotted,
 }
 
+/// One look for a threshold's mark on every fill, and in the legend: the
+/// spec's colour (black by default) with an edge of whichever of white and
+/// black contrasts more with it, so that it reads on dark fills and light.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellMark {
     pub kind: Mark,
-    /// The spec's colour, else whichever of white and black contrasts more
-    /// with this cell's fill.
     pub color: Color,
+    pub edge: Color,
     /// The threshold that applied, e.g. `theory > 80`.
     pub rule: String,
 }
@@ -347,9 +349,10 @@ pub fn build(spec: &Spec, sweeps: &[Sweep]) -> Result<(Table, Vec<Warning>), Key
         let y = shared(&spec.axes.y, &Y_DEFAULTS);
         (x, y, vec![], panels)
     };
+    let heading = |text: &Option<String>| text.clone().filter(|_| style.shows_title());
     let table = Table {
-        title: spec.title.clone(),
-        subtitle: spec.subtitle.clone(),
+        title: heading(&spec.title),
+        subtitle: heading(&spec.subtitle),
         x,
         y,
         rows,
@@ -723,7 +726,8 @@ impl<'s> Metric<'s> {
         }
     }
 
-    /// What follows a value: the unit label, or nothing for the ratio.
+    /// What follows a value: the unit (`label` is [`Spec::unit_suffix`] or
+    /// the bare label), or nothing for the ratio.
     pub(crate) fn unit(self, label: &str) -> &str {
         if self == Metric::Ratio { "" } else { label }
     }
@@ -897,7 +901,7 @@ impl<'s> Rules<'s> {
             .filter(
                 |t| matches!((metric(&t.metric), t.comparison()), (Some(v), Some(c)) if c.holds(v)),
             )
-            .map(|t| threshold_mark(t, fill.unwrap_or(Color::WHITE)))
+            .map(threshold_mark)
             .collect();
         Ok(Cell {
             state: CellState::Measured,
@@ -947,11 +951,13 @@ fn at(entry: &LogEntry) -> (PathBuf, usize) {
     (entry.path.clone(), entry.line)
 }
 
-/// The mark a threshold puts on a cell of this fill.
-fn threshold_mark(t: &Threshold, fill: Color) -> CellMark {
+/// The mark a threshold puts on a cell, whatever its fill.
+fn threshold_mark(t: &Threshold) -> CellMark {
+    let color = t.color.unwrap_or(Color::BLACK);
     CellMark {
         kind: t.mark,
-        color: t.color.unwrap_or_else(|| colormap::text_color(fill)),
+        color,
+        edge: colormap::text_color(color),
         rule: rule(t),
     }
 }
@@ -1061,7 +1067,7 @@ fn legend(spec: &Spec, cells: &[&Cell], map: &ColorMap) -> Vec<LegendEntry> {
     // A mid-scale swatch shows the mark as it looks on data.
     let swatch = map.sample(0.6);
     for t in &spec.thresholds {
-        let mark = threshold_mark(t, swatch);
+        let mark = threshold_mark(t);
         let shown = |m: &CellMark| m.kind == mark.kind && m.rule == mark.rule;
         if !cells.iter().any(|c| c.marks.iter().any(shown)) {
             continue;
@@ -1072,7 +1078,8 @@ fn legend(spec: &Spec, cells: &[&Cell], map: &ColorMap) -> Vec<LegendEntry> {
             if let Some(first) = metric.get_mut(0..1) {
                 first.make_ascii_uppercase();
             }
-            let unit = Metric::new(&t.metric).unit(&spec.units.label);
+            let suffix = spec.unit_suffix();
+            let unit = Metric::new(&t.metric).unit(&suffix);
             format!("{metric} {symbol} {}{unit}", compact(value))
         });
         entries.push(LegendEntry {
@@ -1169,7 +1176,7 @@ impl<'s> CellText<'s> {
             fixed(&v, digits).unwrap_or_else(|| "n/a".into())
         });
         // A value with its unit; an unknown one is `n/a` without a unit.
-        let unit = spec.units.label.clone();
+        let unit = spec.unit_suffix();
         env.add_filter("amount", move |v: Value, digits: Option<u8>| {
             fixed(&v, digits).map_or_else(|| "n/a".into(), |s| format!("{s}{unit}"))
         });
@@ -1611,8 +1618,11 @@ thresholds: [{metric: ratio, at-least: 3}]
         );
     }
 
+    /// One mark, one look: the same colours on a dark fill and a light one
+    /// (black with a white edge, or the spec's colour with a contrasting
+    /// edge), and in the legend.
     #[test]
-    fn marks_contrast_with_their_cell_unless_the_spec_says() {
+    fn a_mark_looks_the_same_on_every_fill_and_in_the_legend() {
         let sweep = Sweep {
             runs: vec![
                 run("1", "1", "1", 79.0 * 1024.0, Some(90.0 * 1024.0)),
@@ -1620,16 +1630,21 @@ thresholds: [{metric: ratio, at-least: 3}]
             ],
             ..Sweep::default()
         };
-        let (t, _) = table(&sweep, "");
-        let colours: Vec<_> = t.rows[0].iter().map(|c| c.marks[0].color).collect();
-        assert_eq!(colours, [Color::WHITE, Color::BLACK]);
-        let (t, _) = table(
-            &sweep,
-            "thresholds: [{metric: theory, above: 80, mark: outline, color: '#00f'}]
-",
+        let looks = |extra: &str| {
+            let (t, _) = table(&sweep, extra);
+            let mut looks: Vec<_> = t.rows[0]
+                .iter()
+                .map(|c| (c.marks[0].color, c.marks[0].edge))
+                .collect();
+            let legend = t.legend.iter().find_map(|e| e.mark.clone()).unwrap();
+            looks.push((legend.color, legend.edge));
+            looks
+        };
+        assert_eq!(looks(""), [(Color::BLACK, Color::WHITE); 3]);
+        assert_eq!(
+            looks("thresholds: [{metric: theory, above: 80, mark: outline, color: '#ff0'}]\n"),
+            [(Color([255, 255, 0]), Color::BLACK); 3]
         );
-        let colours: Vec<_> = t.rows[0].iter().map(|c| c.marks[0].color).collect();
-        assert_eq!(colours, [Color([0, 0, 255]); 2]);
     }
 
     #[test]

@@ -253,6 +253,10 @@ pub struct Geometry {
     /// (infinite for a side that grows with the text).
     pub fit_width: f64,
     pub fit_height: f64,
+    /// The cell pitch at which the text would be at full size (0 when the
+    /// template does not say).
+    pub full_cell_width: f64,
+    pub full_cell_height: f64,
     pub cells: Vec<CellBox>,
     /// The colorbar's gradient, low end at the bottom.
     pub colorbar: Option<BarBox>,
@@ -301,6 +305,8 @@ impl Geometry {
             geometry.fit_height = number(&layout, "fit-h").unwrap_or(f64::INFINITY);
             geometry.cell_width = number(&layout, "cell-w").unwrap_or(0.0);
             geometry.cell_height = number(&layout, "cell-h").unwrap_or(0.0);
+            geometry.full_cell_width = number(&layout, "full-w").unwrap_or(0.0);
+            geometry.full_cell_height = number(&layout, "full-h").unwrap_or(0.0);
         }
         for elem in query("memheat-cell").iter() {
             let (Some(dict), Some(location)) = (metadata(elem), elem.location()) else {

@@ -370,7 +370,7 @@ struct Axis<'a> {
 /// Rows top to bottom, cells left to right.
 fn rows(model: &Model) -> Vec<Row<'_>> {
     let decimals = model.spec.cells.decimals;
-    let unit = &model.spec.units.label;
+    let unit = model.spec.unit_suffix();
     let amount = |v: Option<f64>| v.map(|v| format!("{}{unit}", table::fixed(v, decimals)));
     let mut rows = Vec::new();
     for grid in model.table.grids() {

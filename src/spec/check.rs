@@ -2,7 +2,7 @@
 
 use super::{
     ColorMapSpec, DPI_RANGE, InputFormat, Key, KeyError, Length, Part, Pattern, Spec, TICK_SCALE,
-    Unit, Width, X_DEFAULTS, Y_DEFAULTS, canonical,
+    Width, X_DEFAULTS, Y_DEFAULTS, canonical,
 };
 
 /// Longest title, label or cell-text template, in characters: a figure
@@ -20,33 +20,6 @@ pub const MAX_PANELS: usize = 8;
 pub const MAX_GAP_PT: f64 = 20.0;
 
 impl Spec {
-    /// A label naming a unit of another size than `units.display` would
-    /// print every number under a unit 1000 or 1024 times off.
-    fn check_unit_label(&self) -> Option<KeyError> {
-        let units = &self.units;
-        if !units.label_written {
-            return None;
-        }
-        let named = Unit::named_in(&units.label)
-            .into_iter()
-            .find(|u| u.magnitude() != units.display.magnitude())?;
-        let display = units.display.name();
-        Some(KeyError::new(
-            &[Key::Field("units"), Key::Field("label")],
-            format!(
-                "label `{}` names {}, but the numbers are in {display} (`units.display`)",
-                units.label,
-                named.name()
-            ),
-            Some(format!(
-                "remove `label` to print `{}`, or set `display: {}` to show the numbers in {}",
-                units.display.label(),
-                named.name(),
-                named.name()
-            )),
-        ))
-    }
-
     /// Checks that need more than one value at a time.
     /// Every problem found, not only the first, so one run reports them all.
     pub(super) fn check(&self) -> Result<(), Vec<KeyError>> {
@@ -115,9 +88,7 @@ impl Spec {
                 ));
             }
         }
-        if let Some(error) = self.check_unit_label() {
-            errors.push(error);
-        }
+        errors.extend(self.check_unit_texts());
         if self.thresholds.len() > MAX_ITEMS {
             errors.push(KeyError::new(
                 &[F("thresholds")],
@@ -289,6 +260,7 @@ impl Spec {
             ("font-size", style.font_size),
             ("title-font-size", style.title_font_size),
             ("cell-font-size", style.cell_font_size),
+            ("tick-font-size", style.tick_font_size),
             ("min-font-size", Some(style.min_font_size)),
         ];
         for (key, value) in sizes {
@@ -322,9 +294,18 @@ impl Spec {
         use Key::Field as F;
         let style = &self.style;
         let min = style.min_font_size.0;
-        let ticks = format!("tick labels and the legend ({TICK_SCALE} × font-size)");
+        let ticks = if style.tick_font_size.is_none() && style.font_size.is_some() {
+            format!("tick labels and the legend ({TICK_SCALE} × font-size)")
+        } else {
+            "tick labels and the legend".into()
+        };
         let mut texts = vec![
-            (None, ticks, style.tick_font_size(), min / TICK_SCALE),
+            (
+                Some(("tick-font-size", style.tick_font_size)),
+                ticks,
+                style.tick_font_size(),
+                min / TICK_SCALE,
+            ),
             (
                 Some(("cell-font-size", style.cell_font_size)),
                 "cell text".to_string(),
@@ -332,7 +313,7 @@ impl Spec {
                 min,
             ),
         ];
-        if self.title.is_some() {
+        if self.title.is_some() && style.shows_title() {
             texts.push((
                 Some(("title-font-size", style.title_font_size)),
                 "the title".into(),
@@ -345,17 +326,18 @@ impl Spec {
             if size >= min - 1e-9 {
                 continue;
             }
-            let key = match (own, style.font_size) {
-                (Some((key, Some(_))), _) => key,
-                (_, Some(_)) => "font-size",
-                (_, None) => "min-font-size",
+            let (key, needed) = match (own, style.font_size) {
+                (Some((key, Some(_))), _) => (key, min),
+                (_, Some(_)) => ("font-size", needed),
+                (_, None) => ("min-font-size", needed),
             };
+            let sets = own.map_or("font-size", |(own, _)| own);
             let keys = [F("style"), F(key)];
             if errors.iter().any(|e| e.keys == keys) {
                 continue;
             }
             let fix = if key == "min-font-size" {
-                "lower `min-font-size`, or set `font-size`".to_string()
+                format!("lower `min-font-size`, or set `{sets}`")
             } else {
                 format!(
                     "make `{key}` at least {:.1}pt, or lower `min-font-size`",

@@ -10,7 +10,7 @@
 //!
 //! - `schema`: the document's structure and every default;
 //! - `values`: the scalar types with a grammar of their own;
-//! - `check`: rules across keys;
+//! - `check`: rules across keys, and `units` those on text that names a unit;
 //! - `layers`: `extends` and `--set`, merged with each value's origin;
 //! - `glob_syntax`: shell glob syntax the walk would read otherwise;
 //! - `error` and `locate`: pointing an error at the YAML.
@@ -21,6 +21,7 @@ mod glob_syntax;
 mod layers;
 mod locate;
 mod schema;
+mod units;
 mod values;
 
 pub use crate::colormap::Color;
@@ -465,6 +466,8 @@ mod partial {
         ("units.display", Some("GiB"), "MiB"),
         // Follows `display`.
         ("units.label", None, "GiB"),
+        // Absent, thin in a venue figure and none otherwise.
+        ("units.separator", None, "space"),
         ("axes.x.field", None, "dp"),
         ("axes.x.title", None, "X"),
         ("axes.x.values", None, "[1, 2]"),
@@ -497,6 +500,9 @@ mod partial {
         ("style.font-size", None, "9pt"),
         ("style.title-font-size", None, "9pt"),
         ("style.cell-font-size", None, "6pt"),
+        ("style.tick-font-size", None, "6pt"),
+        // Absent, no title in a venue figure.
+        ("style.show-title", None, "false"),
         ("style.min-font-size", Some("5pt"), "4pt"),
         ("style.width", None, "3in"),
         ("style.height", None, "2in"),

@@ -298,6 +298,9 @@ pub struct Units {
     pub label: String,
     /// Whether `label` was written (and so must agree with `display`).
     pub label_written: bool,
+    /// Between a number and its label; absent: thin in a venue figure,
+    /// none otherwise (see [`Spec::unit_suffix`]).
+    pub separator: Option<Separator>,
 }
 
 /// `units` as written: the label's default depends on `display`.
@@ -313,6 +316,9 @@ struct UnitsRaw {
     #[serde(default)]
     #[serde(deserialize_with = "present")]
     label: Option<String>,
+    #[serde(default)]
+    #[serde(deserialize_with = "present")]
+    separator: Option<Separator>,
 }
 
 impl From<UnitsRaw> for Units {
@@ -322,6 +328,7 @@ impl From<UnitsRaw> for Units {
             display: raw.display,
             label_written: raw.label.is_some(),
             label: raw.label.unwrap_or_else(|| raw.display.label().into()),
+            separator: raw.separator,
         }
     }
 }
@@ -333,6 +340,7 @@ impl Default for Units {
             display: default_display_unit(),
             label: default_display_unit().label().into(),
             label_written: false,
+            separator: None,
         }
     }
 }
@@ -475,6 +483,22 @@ impl Spec {
                 t.above = t.above.map(|v| v * per_gib);
             }
         }
+    }
+
+    /// What the figure prints after a number in display units: the
+    /// separator and `units.label`, or nothing for an empty label. The one
+    /// place that joins a number to its unit (cells, legend, `data`).
+    pub fn unit_suffix(&self) -> String {
+        let units = &self.units;
+        if units.label.is_empty() {
+            return String::new();
+        }
+        let separator = units.separator.unwrap_or(if self.style.venue.is_some() {
+            Separator::Thin
+        } else {
+            Separator::None
+        });
+        format!("{}{}", separator.text(), units.label)
     }
 }
 
@@ -626,6 +650,13 @@ pub struct Style {
     pub font_size: Option<Length>,
     pub title_font_size: Option<Length>,
     pub cell_font_size: Option<Length>,
+    /// Axis values, colorbar ticks and the legend.
+    pub tick_font_size: Option<Length>,
+    /// Draw `title` and `subtitle` above the figure; absent: not in a
+    /// venue figure, whose caption is its title, and yes otherwise.
+    #[serde(default)]
+    #[serde(deserialize_with = "present")]
+    pub show_title: Option<bool>,
     /// No text of the figure is smaller; cell text shrinks to fit a fixed
     /// size down to this, and below it the build fails.
     #[serde(default = "default_min_font_size")]
@@ -661,6 +692,8 @@ impl Default for Style {
             min_font_size: default_min_font_size(),
             title_font_size: None,
             cell_font_size: None,
+            tick_font_size: None,
+            show_title: None,
             width: None,
             height: None,
             aspect: None,
@@ -690,8 +723,10 @@ impl Style {
             .unwrap_or(DEFAULT_FONT_SIZE)
     }
 
+    /// `title-font-size`; else 2 pt above a written `font-size`; else the
+    /// venue's caption size; else 2 pt above the default font size.
     pub fn title_font_size(&self) -> f64 {
-        self.title_font_size.map_or(self.font_size() + 2.0, |l| l.0)
+        self.own_or_venue(self.title_font_size, Venue::caption_size, |size| size + 2.0)
     }
 
     pub fn cell_font_size(&self) -> f64 {
@@ -699,9 +734,32 @@ impl Style {
     }
 
     /// Axis values, colorbar ticks and the legend, a little smaller than
-    /// the labels so the titles stand out.
+    /// the labels so the titles stand out: `tick-font-size`; else 0.9 × a
+    /// written `font-size`; else the venue's; else 0.9 × the default.
     pub fn tick_font_size(&self) -> f64 {
-        TICK_SCALE * self.font_size()
+        self.own_or_venue(self.tick_font_size, Venue::tick_size, |size| {
+            TICK_SCALE * size
+        })
+    }
+
+    /// A size the spec wrote; else one that follows a written `font-size`;
+    /// else the venue's; else one that follows the default font size.
+    fn own_or_venue(
+        &self,
+        own: Option<Length>,
+        venue: fn(Venue) -> f64,
+        follow: fn(f64) -> f64,
+    ) -> f64 {
+        match (own, self.font_size, self.venue) {
+            (Some(Length(pt)), _, _) => pt,
+            (None, None, Some(v)) => venue(v),
+            (None, _, _) => follow(self.font_size()),
+        }
+    }
+
+    /// Whether the title and subtitle are drawn (see [`Style::show_title`]).
+    pub fn shows_title(&self) -> bool {
+        self.show_title.unwrap_or(self.venue.is_none())
     }
 }
 

@@ -160,20 +160,36 @@ impl Unit {
         Unit::TiB,
     ];
 
-    /// The units a label names (`GB`, `gib`, `MB/GPU`; also `bytes`), in
-    /// order: a word that is a unit's name, in any case.
-    pub fn named_in(label: &str) -> Vec<Unit> {
-        label
-            .split(|c: char| !c.is_alphanumeric())
+    /// The units a text names, in order: a word that is a unit's name
+    /// (`GB`, `gib`, `MB/GPU`), or a unit spelled out (`gigabytes`,
+    /// `Gbyte`, `bytes`), in any case. A plural `GBs` is not read: `mbs`
+    /// and `gbs` are batch sizes.
+    pub fn named_in(text: &str) -> Vec<Unit> {
+        text.split(|c: char| !c.is_alphanumeric())
             .filter_map(|word| {
-                if word.eq_ignore_ascii_case("bytes") {
-                    return Some(Unit::B);
-                }
-                Unit::ALL
-                    .into_iter()
-                    .find(|u| u.name().eq_ignore_ascii_case(word))
+                let word = word.to_ascii_lowercase();
+                let singular = word.strip_suffix('s').unwrap_or(&word);
+                Unit::ALL.into_iter().find(|u| {
+                    let (name, spelled) = u.spellings();
+                    word == name || spelled.contains(&singular)
+                })
             })
             .collect()
+    }
+
+    /// The unit's name and the words that spell it out, in lower case.
+    fn spellings(self) -> (&'static str, [&'static str; 2]) {
+        match self {
+            Unit::B => ("b", ["byte", "byte"]),
+            Unit::KB => ("kb", ["kilobyte", "kbyte"]),
+            Unit::MB => ("mb", ["megabyte", "mbyte"]),
+            Unit::GB => ("gb", ["gigabyte", "gbyte"]),
+            Unit::TB => ("tb", ["terabyte", "tbyte"]),
+            Unit::KiB => ("kib", ["kibibyte", "kibyte"]),
+            Unit::MiB => ("mib", ["mebibyte", "mibyte"]),
+            Unit::GiB => ("gib", ["gibibyte", "gibyte"]),
+            Unit::TiB => ("tib", ["tebibyte", "tibyte"]),
+        }
     }
 
     pub fn bytes(self) -> f64 {
@@ -413,6 +429,26 @@ impl Venue {
         }
     }
 
+    /// The title, when a venue figure shows one: the caption's size, so
+    /// it is never larger than the caption under the figure.
+    pub fn caption_size(self) -> f64 {
+        match self {
+            // usenix2019_v3.sty leaves captions to article: \normalsize, 10 pt.
+            Venue::Usenix => 10.0,
+            // acmart.dtx, sigconf: captions bold at the body size, 9 pt.
+            Venue::Acm => 9.0,
+            // IEEEtran.cls: captions in \footnotesize, 8 pt.
+            Venue::Ieee => 8.0,
+        }
+    }
+
+    /// Tick labels and the legend: one step below the figure text, the
+    /// classes' \scriptsize (7 pt in a 10 pt article and IEEEtran; for
+    /// ACM one step below its 8 pt).
+    pub fn tick_size(self) -> f64 {
+        7.0
+    }
+
     /// `width: column` or `width: text`, from [`WIDTH_PRESETS`].
     pub fn width(self, which: Width) -> Option<f64> {
         let suffix = match which {
@@ -425,6 +461,27 @@ impl Venue {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, pt)| *pt)
+    }
+}
+
+/// What separates a number from its unit: `57.3GB`, `57.3 GB` (a narrow
+/// no-break space, U+202F, as SI and typesetters write it) or `57.3 GB`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Separator {
+    None,
+    Thin,
+    Space,
+}
+
+impl Separator {
+    pub fn text(self) -> &'static str {
+        match self {
+            Separator::None => "",
+            // No-break, so a number never ends a line without its unit.
+            Separator::Thin => "\u{202f}",
+            Separator::Space => "\u{a0}",
+        }
     }
 }
 

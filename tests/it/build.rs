@@ -265,14 +265,18 @@ fn a_fixed_width_and_aspect_set_the_page_and_shrunk_text_is_reported() {
         "eight columns cannot fit at full size, but stay legible: {scale}"
     );
     let messages: Vec<String> = built.warnings.iter().map(|w| w.message.clone()).collect();
+    let wide = hinted_size(&messages[0]);
     assert_eq!(
         messages,
         [format!(
-            "cell text was shrunk to {:.0}% ({:.1}pt) to fit the figure's size; widen it or shorten `cells.text`",
+            "cell text was shrunk to {:.0}% ({:.1}pt) to fit the figure's size; it would be at full size about {wide}pt wide, or with a shorter `cells.text`",
             scale * 100.0,
             scale * 7.0
         )]
     );
+    // r19: at the width the warning names, the text is at full size; a
+    // point less, it is not.
+    assert_full_size_at(&spec, &["style.aspect=~"], "width", wide);
     // The cells fill the width: eight columns inside the page.
     let last = built.geometry.cells.last().unwrap();
     assert!(last.x + built.geometry.cell_width <= built.geometry.page_width);
@@ -292,20 +296,73 @@ fn r8_text_shrunk_below_the_minimum_is_an_error() {
     assert_eq!(
         failed.to_string(),
         format!(
-            "{}:4:16: cell text would be shrunk to 3.0pt to fit, below `style.min-font-size` (5pt)",
+            "{}:4:16: cell text would be shrunk to 2.8pt to fit, below `style.min-font-size` (5pt)",
             spec.display()
         )
     );
     let memheat::Error::Spec(e) = &failed.error else {
         panic!("{failed}")
     };
+    let hint = e.hint.as_deref().unwrap();
+    let wide = hinted_size(hint);
     assert_eq!(
-        e.hint.as_deref(),
-        Some(
-            "the figure needs about 362pt of width at this size (it has 240pt); widen `style.width`, use the compact form (`cells.form: compact`) or show fewer columns (`axes.x.values`)"
+        hint,
+        format!(
+            "the figure needs about {wide}pt of width for cell text at full size (7pt; it has 240pt); widen `style.width`, use the compact form (`cells.form: compact`) or show fewer columns (`axes.x.values`)"
         )
     );
     assert!(!dir.path().join("out.png").exists());
+    // r19: the hint named 362pt, the width for the 5pt minimum, at which
+    // the text was still shrunk (to 75%, 5.3pt; measured before the fix);
+    // the width it names now holds the text at full size.
+    assert_full_size_at(&spec, &[], "width", wide);
+    // Held back by a fixed height instead: the hint names a height.
+    let spec = example_spec(
+        dir.path(),
+        "style: {width: 500pt, height: 60pt}\ncells: {form: full}\noutput: {path: out, dpi: 150}\n",
+    );
+    let failed = memheat::build(&spec, &BuildOptions::default(), &Engine::default()).unwrap_err();
+    let memheat::Error::Spec(e) = &failed.error else {
+        panic!("{failed}")
+    };
+    let hint = e.hint.as_deref().unwrap();
+    assert!(
+        hint.contains("of height for cell text at full size"),
+        "{hint}"
+    );
+    assert_full_size_at(&spec, &[], "height", hinted_size(hint));
+}
+
+/// The size a shrink message names: `about 431pt`.
+fn hinted_size(message: &str) -> u32 {
+    let after = message.split("about ").nth(1).expect(message);
+    after[..after.find("pt").expect(message)]
+        .parse()
+        .expect(message)
+}
+
+/// Built with `style.KEY` set to `size` pt, the cell text is at full size
+/// and nothing warns; a point smaller, it shrinks: the size is the least
+/// whole point that holds the text.
+fn assert_full_size_at(spec: &Path, sets: &[&str], key: &str, size: u32) {
+    let at = |pt: u32| {
+        let mut flags: Vec<memheat::Set> = sets.iter().map(|s| s.parse().unwrap()).collect();
+        flags.push(format!("style.{key}={pt}pt").parse().unwrap());
+        flags.push("style.min-font-size=2pt".parse().unwrap());
+        let options = BuildOptions {
+            sets: flags,
+            ..BuildOptions::default()
+        };
+        memheat::build(spec, &options, &Engine::default()).unwrap()
+    };
+    let built = at(size);
+    assert_eq!(built.geometry.text_scale, 1.0, "{key} {size}pt");
+    assert!(built.warnings.is_empty(), "{:?}", built.warnings);
+    assert!(
+        at(size - 1).geometry.text_scale < 1.0,
+        "{key} {}pt",
+        size - 1
+    );
 }
 
 #[test]

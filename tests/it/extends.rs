@@ -161,7 +161,7 @@ fn an_error_in_a_base_points_at_the_base() {
     assert_eq!(code, 1);
     assert_eq!(
         stderr,
-        "specs/style/paper.yaml:8:9: error: style: unknown field `gapp`, expected one of `venue`, `font`, `font-size`, `title-font-size`, `cell-font-size`, `min-font-size`, `width`, `height`, `aspect`, `gap`, `gap-color`, `legend`, `colorbar`, `panel-columns`\n"
+        "specs/style/paper.yaml:8:9: error: style: unknown field `gapp`, expected one of `venue`, `font`, `font-size`, `title-font-size`, `cell-font-size`, `tick-font-size`, `show-title`, `min-font-size`, `width`, `height`, `aspect`, `gap`, `gap-color`, `legend`, `colorbar`, `panel-columns`\n"
     );
 }
 

@@ -153,23 +153,18 @@ fn a_venue_sets_the_typeface_and_explicit_keys_override_it() {
         ("ieee", "TeXGyreTermes"),
         ("acm", "LibertinusSerif"),
     ] {
-        let (built, names) = fonts(&format!("style: {{venue: {venue}}}\n"));
+        // The caption is the title: none is drawn, so no bold face.
+        let (_, names) = fonts(&format!("style: {{venue: {venue}}}\n"));
+        let mut names = names;
+        names.dedup();
+        assert_eq!(names, [format!("{face}-Regular")], "{venue}");
+        let (_, names) = fonts(&format!("style: {{venue: {venue}, show-title: true}}\n"));
         let mut expected = vec![format!("{face}-Bold"), format!("{face}-Regular")];
         expected.sort();
         let mut names = names;
         names.sort();
         names.dedup();
         assert_eq!(names, expected, "{venue}");
-        let layout = &built.table.layout;
-        assert_eq!(
-            (
-                layout.font_size,
-                layout.title_font_size,
-                layout.tick_font_size
-            ),
-            (8.0, 10.0, 0.9 * 8.0),
-            "{venue}"
-        );
     }
     let (built, names) = fonts(
         "style: {venue: usenix, width: column, font: Libertinus Serif, font-size: 9pt, cell-font-size: 6pt}\n",
@@ -184,6 +179,94 @@ fn a_venue_sets_the_typeface_and_explicit_keys_override_it() {
     let (built, _) = fonts("style: {venue: ieee, width: 300pt}\n");
     assert_eq!(built.geometry.page_width, 300.0);
     assert!((pdf_page_size(&dir.path().join("out.pdf")).0 - 300.0).abs() < 0.01);
+}
+
+/// r19: a venue figure's text follows the venue: no title (the caption
+/// is one) unless `style.show-title` asks, and then at the caption's size;
+/// labels at 8 pt and ticks and legend at 7 pt, the classes' footnote and
+/// script sizes; a number and its unit apart by a narrow no-break space.
+/// Read back from the PDF. Outside a venue, the sizes and the look of
+/// numbers are as they were.
+#[test]
+fn r19_a_venue_figure_sets_its_text_as_the_venue_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("out.pdf");
+    let sizes = |extra: &str| {
+        let spec = example_spec(
+            dir.path(),
+            &format!(
+                "title: Sweep 485B\ncells: {{form: full}}\n{extra}output: {{path: out, formats: [pdf]}}\n"
+            ),
+        );
+        let built = build(&spec, &[]);
+        let mut sizes: Vec<f64> = pdf_text_sizes(&pdf)
+            .into_iter()
+            .map(|s| (s * 100.0).round() / 100.0)
+            .collect();
+        sizes.sort_by(f64::total_cmp);
+        sizes.dedup();
+        (built, sizes, crate::util::pdf_text(&pdf))
+    };
+    for (venue, caption) in [("usenix", 10.0), ("acm", 9.0), ("ieee", 8.0)] {
+        let (built, drawn, text) = sizes(&format!("style: {{venue: {venue}}}\n"));
+        assert_eq!(built.table.title, None, "{venue}");
+        assert!(!text.contains("Sweep 485B"), "{venue}: {text}");
+        // Ticks and legend at 7 pt, labels, titles and cells at 8 pt.
+        assert_eq!(drawn, [7.0, 8.0], "{venue}");
+        let cell = &built.table.rows[0][7];
+        assert_eq!(cell.lines[0], "Actual: 46.7\u{202f}GB", "{venue}");
+        let (built, drawn, text) = sizes(&format!("style: {{venue: {venue}, show-title: true}}\n"));
+        assert!(text.contains("Sweep 485B"), "{venue}: {text}");
+        assert_eq!(built.table.layout.title_font_size, caption, "{venue}");
+        assert_eq!(*drawn.last().unwrap(), caption.max(8.0), "{venue}");
+    }
+    // Explicit keys win; a written font-size carries the others along.
+    let (built, drawn, _) = sizes(
+        "style: {venue: acm, tick-font-size: 6pt, show-title: true, title-font-size: 8pt}\nunits: {separator: none}\n",
+    );
+    assert_eq!(drawn, [6.0, 8.0]);
+    assert_eq!(built.table.rows[0][7].lines[0], "Actual: 46.7GB");
+    let layout = |extra: &str| {
+        let l = sizes(extra).0.table.layout;
+        (l.font_size, l.title_font_size, l.tick_font_size)
+    };
+    assert_eq!(
+        layout("style: {venue: ieee, font-size: 9pt}\n"),
+        (9.0, 11.0, 0.9 * 9.0)
+    );
+    // Not a venue figure: the title is drawn, the sizes follow font-size.
+    let (built, drawn, text) = sizes("units: {separator: space}\n");
+    assert!(text.contains("Sweep 485B"), "{text}");
+    assert_eq!(drawn, [0.9 * 7.0, 7.0, 9.0]);
+    assert_eq!(built.table.rows[0][7].lines[0], "Actual: 46.7\u{a0}GB");
+    let (built, _, _) = sizes("");
+    assert_eq!(built.table.rows[0][7].lines[0], "Actual: 46.7GB");
+    let (built, _, text) = sizes("style: {show-title: false}\n");
+    assert_eq!(built.table.title, None);
+    assert!(!text.contains("Sweep 485B"), "{text}");
+}
+
+/// r19: the example's colorbar title says GB; shown in MiB, its ticks
+/// would contradict it, which is an error at the title, not a figure.
+#[test]
+fn r19_a_colorbar_title_in_another_unit_than_the_numbers_is_an_error() {
+    let spec = repo().join("specs/485B.yaml");
+    let (code, out, err) = run_in(
+        &repo(),
+        &[
+            "check",
+            "--diagnostic-format",
+            "short",
+            spec.to_str().unwrap(),
+            "--set",
+            "units.display=MiB",
+        ],
+    );
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert_eq!(
+        err.replace(&format!("{}:", spec.display()), "specs/485B.yaml:"),
+        "specs/485B.yaml:13:10: error: colorbar title `Actual peak memory (GB)` names GB, but its ticks are in MiB (`units.display`)\n"
+    );
 }
 
 /// Errors of the minimum and of venue widths, as the user sees them.
@@ -206,23 +289,28 @@ fn sizes_below_the_minimum_and_a_venue_width_without_a_venue_are_errors() {
     };
     assert_eq!(
         fail("style: {venue: usenix, width: 150pt}\n"),
-        "fig.yaml:4:31: error: cell text would be shrunk to 4.1pt to fit, below `style.min-font-size` (5pt)\n"
+        "fig.yaml:4:31: error: cell text would be shrunk to 3.2pt to fit, below `style.min-font-size` (5pt)\n"
     );
-    // Allowed, with a warning, once the minimum is 4pt.
+    // Allowed, with a warning, once the minimum is 3pt.
     let spec = example_spec(
         dir.path(),
-        "style: {venue: usenix, width: 150pt, min-font-size: 4pt}\noutput: {path: out}\n",
+        "style: {venue: usenix, width: 150pt, min-font-size: 3pt}\noutput: {path: out}\n",
     );
     let built = build(&spec, &[]);
-    assert!((built.geometry.text_scale * 8.0 - 4.1).abs() < 0.05);
+    assert!((built.geometry.text_scale * 8.0 - 3.2).abs() < 0.05);
     assert_eq!(built.warnings.len(), 1, "{:?}", built.warnings);
     assert_eq!(
         fail("style:\n  font-size: 5pt\n"),
         "fig.yaml:5:14: error: tick labels and the legend (0.9 × font-size) would be 4.5pt, below `style.min-font-size` (5pt)\n"
     );
+    // A venue's own sizes: 7 pt ticks.
     assert_eq!(
         fail("style:\n  venue: acm\n  min-font-size: 7.5pt\n"),
-        "fig.yaml:6:18: error: tick labels and the legend (0.9 × font-size) would be 7.2pt, below `style.min-font-size` (7.5pt)\n"
+        "fig.yaml:6:18: error: tick labels and the legend would be 7.0pt, below `style.min-font-size` (7.5pt)\n"
+    );
+    assert_eq!(
+        fail("style:\n  venue: acm\n  tick-font-size: 4pt\n"),
+        "fig.yaml:6:19: error: tick labels and the legend would be 4.0pt, below `style.min-font-size` (5pt)\n"
     );
     assert_eq!(
         fail("style: {width: column}\n"),

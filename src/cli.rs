@@ -91,11 +91,12 @@ pub struct BuildArgs {
     /// Fail (exit 1, nothing written) when there is any warning.
     #[arg(long)]
     pub strict: bool,
-    /// Write a make depfile: every output depends on the spec, template,
-    /// traces, logs and the directories the globs listed.
+    /// Write a make depfile whose target is FILE itself, a stamp: it
+    /// depends on the spec, template, traces, logs and the directories the
+    /// globs listed (see docs/paper.md for the Makefile rule).
     #[arg(long, value_name = "FILE")]
     pub deps: Option<PathBuf>,
-    /// Print no `wrote` lines.
+    /// Print no `wrote` (or `unchanged`) lines.
     #[arg(short, long)]
     pub quiet: bool,
     /// Print the time of each stage to stderr.
@@ -324,7 +325,7 @@ fn build_options(args: &BuildArgs) -> BuildOptions {
         dpi: args.dpi,
         // Specs of one paper often read the same sweep.
         traces: Some(Default::default()),
-        depfile: args.deps.is_some(),
+        depfile: args.deps.clone(),
         ..args.overrides.options(args.strict)
     }
 }
@@ -444,7 +445,6 @@ fn report_builds(
     format: DiagnosticFormat,
 ) -> bool {
     let mut all_ok = true;
-    let mut rules = String::new();
     for result in results {
         let mut err = std::io::stderr().lock();
         match result {
@@ -466,17 +466,18 @@ fn report_builds(
                     let written = built
                         .written
                         .iter()
-                        .try_for_each(|path| writeln!(out, "wrote {}", paths::shown(path)))
+                        .try_for_each(|path| {
+                            let verb = if built.unchanged.contains(path) {
+                                "unchanged"
+                            } else {
+                                "wrote"
+                            };
+                            writeln!(out, "{verb} {}", paths::shown(path))
+                        })
                         .and_then(|()| out.flush());
                     drop(out);
                     // stderr's lock is reentrant: the report may take it.
                     all_ok &= stdout_written(written, format);
-                }
-                if args.deps.is_some() {
-                    match crate::deps::render(&built.written, &built.deps) {
-                        Ok(rule) => rules.push_str(&rule),
-                        Err(e) => all_ok &= report(e.into(), format),
-                    }
                 }
             }
             Err(failed) => {
@@ -485,40 +486,10 @@ fn report_builds(
             }
         }
     }
-    let unnameable = results
-        .iter()
-        .any(|r| matches!(r, Err(failed) if matches!(failed.error, crate::Error::Deps(_))));
-    if let Some(path) = args.deps.as_ref().filter(|_| !unnameable) {
-        // The depfile must not replace anything any of the builds read.
-        let read: Vec<PathBuf> = results
-            .iter()
-            .flat_map(|r| match r {
-                Ok(built) => &built.deps.files,
-                Err(failed) => &failed.deps.files,
-            })
-            .cloned()
-            .collect();
-        let written: Vec<PathBuf> = results
-            .iter()
-            .flatten()
-            .flat_map(|built| built.written.iter().cloned())
-            .collect();
-        all_ok &= match paths::clobbers(path, &written) {
-            // `--deps out/fig.pdf` would replace the figure just built.
-            Some(output) => report(
-                crate::export::ExportError::BadOutput {
-                    message: format!(
-                        "the depfile `{}` would overwrite `{}`, which this build wrote",
-                        paths::shown(path),
-                        paths::shown(&output)
-                    ),
-                    hint: "name the depfile after the figure, e.g. `figures/485B.d`".into(),
-                }
-                .into(),
-                format,
-            ),
-            None => write_file(path, rules.as_bytes(), &read, format),
-        };
+    if let Some(path) = &args.deps
+        && let Err(e) = crate::deps::write(path, results)
+    {
+        all_ok &= report(e, format);
     }
     all_ok
 }
@@ -754,7 +725,7 @@ fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf], format: DiagnosticF
             output: path.to_path_buf(),
             input,
         }),
-        None => crate::output::write_all(&[(path, bytes)]),
+        None => crate::output::write_all(&[(path, bytes)], None).map(drop),
     };
     match result {
         Ok(()) => true,

@@ -169,7 +169,7 @@ fn write_spec(
         warnings.push(Warning::new(&spec, crowd));
     }
     let text = render::spec(&draft);
-    crate::output::write_all(&[(&spec, text.as_bytes())])?;
+    crate::output::write_all(&[(&spec, text.as_bytes())], None)?;
     Ok(spec)
 }
 

@@ -32,6 +32,7 @@ mod template;
 mod warning;
 mod watch;
 
+pub use deps::write as write_depfile;
 pub use input::TraceCache;
 pub use progress::{Progress, ProgressSink};
 pub use spec::{Set, Spec};

@@ -11,6 +11,7 @@ mod harden;
 mod init;
 mod inputs;
 mod panels;
+mod paper;
 mod util;
 mod venues;
 mod watch;

@@ -92,11 +92,12 @@ pub struct BuildArgs {
     /// Fail (exit 1, nothing written) when there is any warning.
     #[arg(long)]
     pub strict: bool,
-    /// Write a make depfile: every output depends on the spec, template,
-    /// traces, logs and the directories the globs listed.
+    /// Write a make depfile whose target is FILE itself, a stamp: it
+    /// depends on the spec, template, traces, logs and the directories the
+    /// globs listed (see docs/paper.md for the Makefile rule).
     #[arg(long, value_name = "FILE")]
     pub deps: Option<PathBuf>,
-    /// Print no `wrote` lines.
+    /// Print no `wrote` (or `unchanged`) lines.
     #[arg(short, long)]
     pub quiet: bool,
     /// Print the time of each stage to stderr.
@@ -346,7 +347,7 @@ fn build_options(args: &BuildArgs) -> BuildOptions {
         dpi: args.dpi,
         // Specs of one paper often read the same sweep.
         traces: Some(Default::default()),
-        depfile: args.deps.is_some(),
+        depfile: args.deps.clone(),
         ..args.overrides.options(args.strict)
     }
 }
@@ -466,7 +467,6 @@ fn report_builds(
     format: DiagnosticFormat,
 ) -> bool {
     let mut all_ok = true;
-    let mut rules = String::new();
     for result in results {
         let mut err = std::io::stderr().lock();
         match result {
@@ -488,17 +488,18 @@ fn report_builds(
                     let written = built
                         .written
                         .iter()
-                        .try_for_each(|path| writeln!(out, "wrote {}", paths::shown(path)))
+                        .try_for_each(|path| {
+                            let verb = if built.unchanged.contains(path) {
+                                "unchanged"
+                            } else {
+                                "wrote"
+                            };
+                            writeln!(out, "{verb} {}", paths::shown(path))
+                        })
                         .and_then(|()| out.flush());
                     drop(out);
                     // stderr's lock is reentrant: the report may take it.
                     all_ok &= stdout_written(written, format);
-                }
-                if args.deps.is_some() {
-                    match crate::deps::render(&built.written, &built.deps) {
-                        Ok(rule) => rules.push_str(&rule),
-                        Err(e) => all_ok &= report(e.into(), format),
-                    }
                 }
             }
             Err(failed) => {
@@ -507,40 +508,10 @@ fn report_builds(
             }
         }
     }
-    let unnameable = results
-        .iter()
-        .any(|r| matches!(r, Err(failed) if matches!(failed.error, crate::Error::Deps(_))));
-    if let Some(path) = args.deps.as_ref().filter(|_| !unnameable) {
-        // The depfile must not replace anything any of the builds read.
-        let read: Vec<PathBuf> = results
-            .iter()
-            .flat_map(|r| match r {
-                Ok(built) => &built.deps.files,
-                Err(failed) => &failed.deps.files,
-            })
-            .cloned()
-            .collect();
-        let written: Vec<PathBuf> = results
-            .iter()
-            .flatten()
-            .flat_map(|built| built.written.iter().cloned())
-            .collect();
-        all_ok &= match paths::clobbers(path, &written) {
-            // `--deps out/fig.pdf` would replace the figure just built.
-            Some(output) => report(
-                crate::export::ExportError::BadOutput {
-                    message: format!(
-                        "the depfile `{}` would overwrite `{}`, which this build wrote",
-                        paths::shown(path),
-                        paths::shown(&output)
-                    ),
-                    hint: "name the depfile after the figure, e.g. `figures/485B.d`".into(),
-                }
-                .into(),
-                format,
-            ),
-            None => write_file(path, rules.as_bytes(), &read, format),
-        };
+    if let Some(path) = &args.deps
+        && let Err(e) = crate::deps::write(path, results)
+    {
+        all_ok &= report(e, format);
     }
     all_ok
 }
@@ -688,7 +659,7 @@ fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
         usage_error("--deps and -o name the same file; name the depfile e.g. `numbers/485B.d`");
     }
     let options = BuildOptions {
-        depfile: args.deps.is_some(),
+        depfile: args.deps.clone(),
         ..args.overrides.options(args.strict)
     };
     let engine = Engine::default();
@@ -697,6 +668,13 @@ fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
         Ok(model) => model,
         Err(failed) => {
             let _ = err.write_all(diag::failure(&failed, format).as_bytes());
+            drop(err);
+            // A failure is never up to date: the stamp keeps its rules, dated 1970.
+            if let Some(deps) = &args.deps
+                && let Err(e) = crate::deps::write_stamp(deps, &failed.deps, &[], None)
+            {
+                report(e, format);
+            }
             return false;
         }
     };
@@ -720,28 +698,32 @@ fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
     let Some(path) = target else {
         return print(&text, format);
     };
-    // The depfile first: a path make cannot read, or a depfile over an
-    // input, writes neither file.
-    let rule = match &args.deps {
-        Some(deps) => match crate::deps::render(&[path.to_path_buf()], &model.deps) {
-            Ok(_) if paths::clobbers(deps, &model.deps.files).is_some() => {
-                return write_file(deps, &[], &model.deps.files, format);
-            }
-            Ok(rule) => Some(rule),
-            Err(e) => return report(e.into(), format),
-        },
-        None => None,
-    };
+    // The depfile is checked first: a path make cannot read, or a depfile
+    // over an input, writes neither file.
+    if let Some(deps) = &args.deps {
+        if let Some(input) = paths::clobbers(deps, &model.deps.files) {
+            let error = crate::export::ExportError::WouldOverwrite {
+                output: deps.clone(),
+                input,
+            };
+            return report(error.into(), format);
+        }
+        if let Err(e) = crate::deps::render(deps, &model.deps) {
+            return report(e.into(), format);
+        }
+    }
     if !write_file(path, text.as_bytes(), &model.deps.files, format) {
         return false;
     }
-    match (&args.deps, rule) {
-        (Some(deps), Some(rule)) => {
-            let mut taken = model.deps.files.clone();
-            taken.push(path.to_path_buf());
-            write_file(deps, rule.as_bytes(), &taken, format)
+    match &args.deps {
+        Some(deps) => {
+            let written = [path.to_path_buf()];
+            match crate::deps::write_stamp(deps, &model.deps, &written, Some(model.started)) {
+                Ok(()) => true,
+                Err(e) => report(e, format),
+            }
         }
-        _ => true,
+        None => true,
     }
 }
 
@@ -820,7 +802,7 @@ fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf], format: DiagnosticF
             output: path.to_path_buf(),
             input,
         }),
-        None => crate::output::write_all(&[(path, bytes)]),
+        None => crate::output::write_all(&[(path, bytes)], None).map(drop),
     };
     match result {
         Ok(()) => true,

@@ -1,12 +1,23 @@
-//! Make depfiles, in the style of `gcc -MD -MP`: every output is a target,
-//! every file and listed directory the build read is a prerequisite, and
-//! each prerequisite also gets an empty rule so that deleting it makes the
-//! figure stale instead of breaking make ("No rule to make target").
+//! Make depfiles, in the style of `gcc -MD -MP`: every file and listed
+//! directory the build read is a prerequisite, and each also gets an empty
+//! rule so that deleting it makes the figure stale instead of breaking make
+//! ("No rule to make target").
+//!
+//! The target is the depfile itself, a stamp, not the outputs: an output
+//! whose bytes did not change keeps its old mtime (so LaTeX does not run
+//! again), and a rule whose target were that output would run memheat on
+//! every `make`. The stamp is rewritten (or re-dated) by every build:
+//! - dated just before the first input was opened ([`crate::Model::started`]),
+//!   so an input changed while it was being read is newer than the stamp
+//!   and the next `make` builds again;
+//! - after a failed build, dated 1970 (with the failed spec's rules), so a
+//!   failure is never "up to date", even when the build ran outside make.
 
 use std::path::{Path, PathBuf};
 
-use crate::Deps;
+use crate::export::ExportError;
 use crate::paths::tidy;
+use crate::{Built, Deps, Error, Failed};
 
 /// A path GNU make cannot read back as the same file name.
 #[derive(Debug, thiserror::Error)]
@@ -16,12 +27,76 @@ pub struct UnrepresentablePath {
     pub reason: &'static str,
 }
 
-/// The depfile's text.
-pub fn render(targets: &[PathBuf], deps: &Deps) -> Result<String, UnrepresentablePath> {
-    let targets = targets
-        .iter()
-        .map(|p| escape(&tidy(p), Side::Target))
-        .collect::<Result<Vec<_>, _>>()?;
+/// Writes the depfile `path` of one run over `results` (one rule for
+/// all of them), dated as the module says. A build that failed has already
+/// reported its error; one that cannot be named leaves the old depfile's
+/// text, dated 1970.
+pub fn write(path: &Path, results: &[Result<Built, Box<Failed>>]) -> Result<(), Error> {
+    let mut merged = Deps::default();
+    let mut written: Vec<PathBuf> = vec![];
+    let mut started = vec![];
+    for result in results {
+        let deps = match result {
+            Ok(built) => {
+                written.extend(built.written.iter().cloned());
+                started.push(built.started);
+                &built.deps
+            }
+            Err(failed) => &failed.deps,
+        };
+        merged.files.extend(deps.files.iter().cloned());
+        merged.dirs.extend(deps.dirs.iter().cloned());
+    }
+    let started = match started.iter().min() {
+        Some(first) if started.len() == results.len() => Some(*first),
+        _ => None,
+    };
+    write_stamp(path, &merged, &written, started)
+}
+
+/// Writes the depfile `path` for outputs `written` that depend on `deps`:
+/// dated `started` (when the inputs began to be read), or, for a failed
+/// run (`None`), 1970.
+pub fn write_stamp(
+    path: &Path,
+    deps: &Deps,
+    written: &[PathBuf],
+    started: Option<std::time::SystemTime>,
+) -> Result<(), Error> {
+    if let Some(output) = crate::paths::clobbers(path, written) {
+        return Err(ExportError::BadOutput {
+            message: format!(
+                "the depfile `{}` would overwrite `{}`, which this build wrote",
+                crate::paths::shown(path),
+                crate::paths::shown(&output)
+            ),
+            hint: "name the depfile after the figure, e.g. `figures/485B.d`".into(),
+        }
+        .into());
+    }
+    if let Some(input) = crate::paths::clobbers(path, &deps.files) {
+        return Err(ExportError::WouldOverwrite {
+            output: path.to_path_buf(),
+            input,
+        }
+        .into());
+    }
+    let date = started.unwrap_or(std::time::UNIX_EPOCH);
+    let text = match render(path, deps) {
+        Ok(text) => text,
+        Err(_) if started.is_none() => return Ok(crate::output::redate(path, date)?),
+        Err(e) => return Err(e.into()),
+    };
+    let unchanged = crate::output::write_all(&[(path, text.as_bytes())], Some(date))?;
+    if !unchanged.is_empty() {
+        crate::output::redate(path, date)?;
+    }
+    Ok(())
+}
+
+/// The depfile's text: `target` depends on everything in `deps`.
+pub fn render(target: &Path, deps: &Deps) -> Result<String, UnrepresentablePath> {
+    let target = escape(&tidy(target), Side::Target)?;
     let mut prerequisites: Vec<PathBuf> = deps
         .files
         .iter()
@@ -32,7 +107,7 @@ pub fn render(targets: &[PathBuf], deps: &Deps) -> Result<String, Unrepresentabl
     let mut seen = std::collections::HashSet::new();
     prerequisites.retain(|p| seen.insert(p.clone()));
 
-    let mut out = targets.join(" ");
+    let mut out = target;
     out.push(':');
     for p in &prerequisites {
         out.push_str(" \\\n  ");
@@ -167,10 +242,10 @@ mod tests {
             files: vec!["s.yaml".into(), "t/a.json".into(), "t/a.json".into()],
             dirs: vec!["t".into()],
         };
-        let text = render(&["f.pdf".into(), "f.png".into()], &deps).unwrap();
+        let text = render(Path::new("f.d"), &deps).unwrap();
         assert_eq!(
             text,
-            "f.pdf f.png: \\\n  s.yaml \\\n  t/a.json \\\n  t\n\ns.yaml:\n\nt/a.json:\n\nt:\n"
+            "f.d: \\\n  s.yaml \\\n  t/a.json \\\n  t\n\ns.yaml:\n\nt/a.json:\n\nt:\n"
         );
     }
 }

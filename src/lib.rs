@@ -32,6 +32,7 @@ mod template;
 mod warning;
 mod watch;
 
+pub use deps::write as write_depfile;
 pub use input::TraceCache;
 pub use progress::{Progress, ProgressSink};
 pub use spec::{Set, Spec};
@@ -139,9 +140,9 @@ pub struct BuildOptions {
     pub sets: Vec<Set>,
     /// `--font-path` directories, searched as `fonts.paths` is.
     pub font_paths: Vec<PathBuf>,
-    /// A depfile will be written: a path it cannot name fails the build
-    /// before anything is written.
-    pub depfile: bool,
+    /// The depfile that will be written: a path it cannot name fails the
+    /// build before anything is written.
+    pub depfile: Option<PathBuf>,
 }
 
 /// The figure before Typst: the spec, the cells and what they came from.
@@ -159,6 +160,10 @@ pub struct Model {
     pub dpi: u32,
     pub strict: bool,
     pub timings: Timings,
+    /// Just before the first input was opened, by the file system's clock:
+    /// the date of what the build writes, so that an input changed while
+    /// it was read is newer than the outputs (see [`output::file_clock_now`]).
+    pub started: std::time::SystemTime,
     /// The engine with the fonts of `fonts.paths` and `--font-path`, when
     /// there are any.
     pub fonts: Option<std::sync::Arc<Engine>>,
@@ -184,7 +189,12 @@ pub struct Output {
 /// What a successful build did.
 #[derive(Debug)]
 pub struct Built {
+    /// Every output, in the order of `output.formats`.
     pub written: Vec<PathBuf>,
+    /// The outputs that already held these bytes and were left alone.
+    pub unchanged: Vec<PathBuf>,
+    /// See [`Model::started`].
+    pub started: std::time::SystemTime,
     /// Sorted and deduplicated; printed once each.
     pub warnings: Vec<Warning>,
     pub deps: Deps,
@@ -220,6 +230,7 @@ pub fn load(
     options: &BuildOptions,
     engine: &Engine,
 ) -> Result<Model, Box<Failed>> {
+    let started = output::file_clock_now();
     let mut timings = Timings::default();
     let mut deps = Deps {
         files: vec![spec_path.to_path_buf()],
@@ -317,6 +328,7 @@ pub fn load(
         deps,
         targets,
         timings,
+        started,
         fonts,
         sources,
     })
@@ -436,9 +448,10 @@ fn typ_source(model: &Model, figure: &Figure) -> Result<Vec<u8>, ExportError> {
     .map_err(|e| ExportError::Typ(e.to_string()))
 }
 
-/// Writes every output atomically, after making sure that none of them
-/// would replace a file the build read.
-pub fn write(model: &mut Model, outputs: &[Output]) -> Result<(), Error> {
+/// Writes every output that changed atomically, dated [`Model::started`],
+/// after making sure that none of them would replace a file the build
+/// read. Returns the outputs left alone because their bytes were the same.
+pub fn write(model: &mut Model, outputs: &[Output]) -> Result<Vec<PathBuf>, Error> {
     let mut timings = std::mem::take(&mut model.timings);
     let result = timings.time("write", || {
         for output in outputs {
@@ -453,7 +466,7 @@ pub fn write(model: &mut Model, outputs: &[Output]) -> Result<(), Error> {
             .iter()
             .map(|o| (o.path.as_path(), o.bytes.as_slice()))
             .collect();
-        output::write_all(&files)
+        output::write_all(&files, Some(model.started))
     });
     model.timings = timings;
     Ok(result?)
@@ -486,17 +499,18 @@ fn build_reported(
     };
     report.stage("rendering", 0);
     let outputs = render(&mut model, &figure).map_err(|e| model.failed(e))?;
-    if options.depfile {
-        let targets: Vec<PathBuf> = outputs.iter().map(|o| o.path.clone()).collect();
-        if let Err(e) = deps::render(&targets, &model.deps) {
-            return Err(model.failed(e.into()));
-        }
+    if let Some(depfile) = &options.depfile
+        && let Err(e) = deps::render(depfile, &model.deps)
+    {
+        return Err(model.failed(e.into()));
     }
     report.stage("writing", 0);
-    write(&mut model, &outputs).map_err(|e| model.failed(e))?;
+    let unchanged = write(&mut model, &outputs).map_err(|e| model.failed(e))?;
     model.timings.total = start.elapsed();
     Ok(Built {
         written: outputs.into_iter().map(|o| o.path).collect(),
+        unchanged,
+        started: model.started,
         warnings: model.warnings,
         deps: model.deps,
         table: model.table,

@@ -2,8 +2,10 @@
 //! a file, a failed or interrupted build leaves the previous outputs, and
 //! two builds into one directory do not mix their files.
 //!
-//! - Every output is written to a temporary file beside it and synced
-//!   before any is renamed into place.
+//! - An output whose bytes did not change is left alone, mtime and all:
+//!   LaTeX re-runs when an included figure's mtime changes, bytes or not.
+//! - Every other output is written to a temporary file beside it, dated
+//!   (see [`file_clock_now`]) and synced before any is renamed into place.
 //! - What a rename replaces is kept (as a hard link) until all renames are
 //!   done; if one fails, the earlier ones are undone.
 //! - An advisory lock on each output directory makes concurrent builds
@@ -49,43 +51,86 @@ pub fn remove_temps_on_signal() {
     });
 }
 
-/// Writes every file, or none of them.
-pub fn write_all(files: &[(&Path, &[u8])]) -> Result<(), ExportError> {
-    write_all_with(files, |from, to| std::fs::rename(from, to))
+/// A time no older than any file written before this call and older than
+/// every file written after it returns, by the file system's clock; a
+/// stamp dated this before the inputs are read is older than any input
+/// changed while they were.
+///
+/// Linux dates a file by its coarse clock, which advances once a tick (1 to
+/// 10 ms) and so lags the precise one, or (since 6.13, for a file whose
+/// date was just read) by the precise clock. So this reads the precise
+/// clock and waits until the coarse one has passed it: every later file,
+/// dated either way, is newer.
+pub fn file_clock_now() -> std::time::SystemTime {
+    let now = std::time::SystemTime::now();
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::time::{ClockId, clock_gettime};
+        let coarse = || {
+            let ts = clock_gettime(ClockId::RealtimeCoarse);
+            let since = std::time::Duration::new(
+                u64::try_from(ts.tv_sec).unwrap_or(0),
+                u32::try_from(ts.tv_nsec).unwrap_or(0),
+            );
+            std::time::UNIX_EPOCH + since
+        };
+        // A clock that does not move is no reason to wait for ever.
+        let give_up = std::time::Instant::now() + std::time::Duration::from_millis(50);
+        while coarse() <= now && std::time::Instant::now() < give_up {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    }
+    now
+}
+
+/// Writes every file whose bytes changed, or none of them; each written
+/// file is dated `modified` when given. Returns the files left as they
+/// were because they already held these bytes.
+pub fn write_all(
+    files: &[(&Path, &[u8])],
+    modified: Option<std::time::SystemTime>,
+) -> Result<Vec<PathBuf>, ExportError> {
+    write_all_with(files, modified, |from, to| std::fs::rename(from, to))
 }
 
 fn write_all_with(
     files: &[(&Path, &[u8])],
+    modified: Option<std::time::SystemTime>,
     rename: impl Fn(&Path, &Path) -> std::io::Result<()>,
-) -> Result<(), ExportError> {
+) -> Result<Vec<PathBuf>, ExportError> {
     let fail = |path: &Path, reason: String| ExportError::Write {
         path: path.to_path_buf(),
         reason,
     };
-    let mut replaced: Vec<(PathBuf, &[u8])> = vec![];
+    let mut replaced: Vec<(PathBuf, &[u8], &Path)> = vec![];
     let mut through: Vec<(&Path, &[u8])> = vec![];
     for (path, bytes) in files {
         match target(path).map_err(|reason| fail(path, reason))? {
-            Target::Replace(real) => replaced.push((real, bytes)),
+            Target::Replace(real) => replaced.push((real, bytes, path)),
             Target::Through => through.push((path, bytes)),
         }
     }
-    for (path, _) in &replaced {
+    for (path, _, _) in &replaced {
         std::fs::create_dir_all(dir_of(path))
             .map_err(|e| fail(path, format!("cannot create its directory ({e})")))?;
     }
-    let dirs: BTreeSet<&Path> = replaced.iter().map(|(p, _)| dir_of(p)).collect();
+    let dirs: BTreeSet<&Path> = replaced.iter().map(|(p, _, _)| dir_of(p)).collect();
     let _locks = dirs
         .iter()
         .map(|dir| lock(dir))
         .collect::<Result<Vec<_>, _>>()?;
-    for (path, _) in &replaced {
+    for (path, _, _) in &replaced {
         remove_stale_temps(path);
     }
+    // Compared under the lock: a build into the same directory cannot
+    // change the file between the look and the decision.
+    let (unchanged, replaced): (Vec<_>, Vec<_>) = replaced
+        .into_iter()
+        .partition(|(path, bytes, _)| holds(path, bytes));
 
     let staged = replaced
         .iter()
-        .map(|(path, bytes)| Ok((path.as_path(), Temp::write(path, bytes)?)))
+        .map(|(path, bytes, _)| Ok((path.as_path(), Temp::write(path, bytes, modified)?)))
         .collect::<Result<Vec<_>, ExportError>>()?;
     // What cannot be undone goes after everything that can fail and before
     // anything is replaced: a full /dev/full leaves the old outputs.
@@ -103,16 +148,34 @@ fn write_all_with(
         }
         temp.renamed();
     }
-    // Each rename touched its directory. When that directory is also one a
-    // glob lists (a depfile prerequisite), the outputs must be newer than
-    // it, or make would rebuild forever.
-    let now = std::time::SystemTime::now();
-    for (path, _) in &staged {
-        if let Ok(file) = std::fs::File::options().append(true).open(path) {
-            let _ = file.set_modified(now);
-        }
-    }
-    Ok(())
+    Ok(unchanged
+        .into_iter()
+        .map(|(_, _, given)| given.to_path_buf())
+        .collect())
+}
+
+/// Dates the file `path` is (or links to) `time`, if it is a regular file;
+/// a missing file or a device is left as it is.
+pub fn redate(path: &Path, time: std::time::SystemTime) -> Result<(), ExportError> {
+    let Ok(Target::Replace(real)) = target(path) else {
+        return Ok(());
+    };
+    // Read-only: changing the dates of a file one owns needs no write access.
+    let result = match std::fs::File::open(&real) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        opened => opened.and_then(|file| file.set_modified(time)),
+    };
+    result.map_err(|e| ExportError::Write {
+        path: path.to_path_buf(),
+        reason: format!("cannot set its modification time ({e})"),
+    })
+}
+
+/// Whether the regular file at `path` holds exactly `bytes`.
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    let same_length =
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64);
+    same_length && std::fs::read(path).is_ok_and(|old| old == bytes)
 }
 
 /// How an output path is written.
@@ -306,7 +369,11 @@ impl Temp {
 
     /// The new content, written and synced. The name is registered before
     /// the file exists, so a signal never finds a file it does not know.
-    fn write(target: &Path, bytes: &[u8]) -> Result<Temp, ExportError> {
+    fn write(
+        target: &Path,
+        bytes: &[u8],
+        modified: Option<std::time::SystemTime>,
+    ) -> Result<Temp, ExportError> {
         static COUNT: AtomicU64 = AtomicU64::new(0);
         let fail = |reason: String| ExportError::Write {
             path: target.to_path_buf(),
@@ -334,6 +401,10 @@ impl Temp {
             // Whatever the umask: an output is an ordinary shared file.
             file.set_permissions(std::fs::Permissions::from_mode(0o644))
                 .map_err(|e| fail(e.to_string()))?;
+        }
+        // Dated before the rename: no reader sees the file with another date.
+        if let Some(time) = modified {
+            file.set_modified(time).map_err(|e| fail(e.to_string()))?;
         }
         Ok(temp)
     }
@@ -397,13 +468,13 @@ mod tests {
     fn atomic_write_replaces_and_refuses_directories() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/fig.pdf");
-        write_all(&[(&path, b"one")]).unwrap();
-        write_all(&[(&path, b"two")]).unwrap();
+        write_all(&[(&path, b"one")], None).unwrap();
+        write_all(&[(&path, b"two")], None).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(entries(&dir.path().join("sub")), ["fig.pdf"]);
         // The second target is a directory: the first is not replaced either.
         let files: [(&Path, &[u8]); 2] = [(&path, b"three"), (dir.path(), b"x")];
-        let e = write_all(&files).unwrap_err();
+        let e = write_all(&files, None).unwrap_err();
         assert!(e.to_string().ends_with("it is a directory"), "{e}");
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(entries(&dir.path().join("sub")), ["fig.pdf"]);
@@ -419,7 +490,7 @@ mod tests {
             dir.path().join("f.png"),
             dir.path().join("f.svg"),
         );
-        write_all(&[(&pdf, b"old pdf"), (&png, b"old png")]).unwrap();
+        write_all(&[(&pdf, b"old pdf"), (&png, b"old png")], None).unwrap();
         let calls = std::cell::Cell::new(0);
         let third_fails = |from: &Path, to: &Path| {
             calls.set(calls.get() + 1);
@@ -430,7 +501,7 @@ mod tests {
             }
         };
         let files: [(&Path, &[u8]); 3] = [(&pdf, b"new"), (&svg, b"new"), (&png, b"new")];
-        let e = write_all_with(&files, third_fails).unwrap_err();
+        let e = write_all_with(&files, None, third_fails).unwrap_err();
         assert!(e.to_string().ends_with("disk went away"), "{e}");
         assert_eq!(std::fs::read(&pdf).unwrap(), b"old pdf");
         assert_eq!(std::fs::read(&png).unwrap(), b"old png");
@@ -449,10 +520,10 @@ mod tests {
     fn a_failing_device_leaves_the_previous_outputs() {
         let dir = tempfile::tempdir().unwrap();
         let pdf = dir.path().join("f.pdf");
-        write_all(&[(&pdf, b"old")]).unwrap();
+        write_all(&[(&pdf, b"old")], None).unwrap();
         let full = Path::new("/dev/full");
         let files: [(&Path, &[u8]); 2] = [(&pdf, b"new"), (full, b"deps")];
-        let e = write_all(&files).unwrap_err();
+        let e = write_all(&files, None).unwrap_err();
         assert_eq!(
             e.to_string(),
             "cannot write `/dev/full`: No space left on device (os error 28)"
@@ -476,13 +547,68 @@ mod tests {
         );
     }
 
+    /// LaTeX re-ran whenever a figure's mtime changed, bytes or not.
+    #[test]
+    fn unchanged_bytes_are_left_alone_and_changed_ones_dated() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (pdf, png) = (dir.path().join("f.pdf"), dir.path().join("f.png"));
+        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let new = old + std::time::Duration::from_secs(1);
+        assert!(
+            write_all(&[(&pdf, b"pdf"), (&png, b"png")], Some(old))
+                .unwrap()
+                .is_empty()
+        );
+        let inode = std::fs::metadata(&pdf).unwrap().ino();
+        let files: [(&Path, &[u8]); 2] = [(&pdf, b"pdf"), (&png, b"png at 600 dpi")];
+        assert_eq!(
+            write_all(&files, Some(new)).unwrap(),
+            std::slice::from_ref(&pdf)
+        );
+        let modified = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+        assert_eq!((modified(&pdf), modified(&png)), (old, new));
+        assert_eq!(
+            std::fs::metadata(&pdf).unwrap().ino(),
+            inode,
+            "not replaced"
+        );
+        assert_eq!(std::fs::read(&png).unwrap(), b"png at 600 dpi");
+        // Re-dating follows a link to its file, and skips what is not there.
+        std::os::unix::fs::symlink("f.pdf", dir.path().join("link")).unwrap();
+        redate(&dir.path().join("link"), new).unwrap();
+        assert_eq!(modified(&pdf), new);
+        redate(&dir.path().join("missing"), new).unwrap();
+        redate(Path::new("/dev/null"), new).unwrap();
+        assert_eq!(entries(dir.path()), ["f.pdf", "f.png", "link"]);
+    }
+
+    /// A file written before the call is no newer than what it returns,
+    /// and one written after is newer, even within one tick of the clock.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn file_clock_now_separates_earlier_and_later_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let modified = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, name).unwrap();
+            std::fs::metadata(&path).unwrap().modified().unwrap()
+        };
+        for _ in 0..20 {
+            let before = modified("before");
+            let now = file_clock_now();
+            let after = modified("after");
+            assert!(before <= now && now < after, "{before:?} {now:?} {after:?}");
+        }
+    }
+
     #[test]
     fn stale_temps_of_a_killed_build_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fig.png");
         std::fs::write(dir.path().join(".fig.png.memheat-Ab12Cd"), "half").unwrap();
         std::fs::write(dir.path().join(".other.png.memheat-Ab12Cd"), "not ours").unwrap();
-        write_all(&[(&path, b"png")]).unwrap();
+        write_all(&[(&path, b"png")], None).unwrap();
         assert_eq!(
             entries(dir.path()),
             [".other.png.memheat-Ab12Cd", "fig.png"]

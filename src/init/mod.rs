@@ -180,7 +180,7 @@ fn write_spec(
     if to_stdout {
         return Ok((None, text));
     }
-    crate::output::write_all(&[(&spec, text.as_bytes())])?;
+    crate::output::write_all(&[(&spec, text.as_bytes())], None)?;
     warnings.extend(as_built(&spec));
     Ok((Some(spec), text))
 }

@@ -1044,7 +1044,12 @@ fn warnings_print_once_sorted_and_identically_on_rerun() {
     let first = f.run(&["spec.yaml"]);
     let second = f.run(&["spec.yaml"]);
     assert_eq!(first.0, 0);
-    assert_eq!(first, second);
+    assert_eq!((first.0, &first.2), (second.0, &second.2));
+    assert_eq!(first.1, "wrote out/fig.pdf\nwrote out/fig.png\n");
+    assert_eq!(
+        second.1, "unchanged out/fig.pdf\nunchanged out/fig.png\n",
+        "the same figure again is not rewritten"
+    );
     let lines: Vec<&str> = first.2.lines().collect();
     let mut sorted = lines.clone();
     sorted.sort();

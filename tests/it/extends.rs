@@ -86,7 +86,7 @@ fn a_figure_inherits_from_a_base_in_another_directory() {
     let depfile = std::fs::read_to_string(f.path("out/fig.d")).unwrap();
     assert!(
         depfile.starts_with(
-            "out/fig.pdf out/fig.png: \\\n  specs/fig.yaml \\\n  specs/style/paper.yaml \\\n  specs/style/paper.typ.j2 \\\n"
+            "out/fig.d: \\\n  specs/fig.yaml \\\n  specs/style/paper.yaml \\\n  specs/style/paper.typ.j2 \\\n"
         ),
         "{depfile}"
     );

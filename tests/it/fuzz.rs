@@ -274,7 +274,7 @@ proptest! {
             output: Some(f.path(&format!("out/{base}"))),
             dpi: Some(20),
             strict: false,
-            depfile: true,
+            depfile: Some("fig.d".into()),
             ..BuildOptions::default()
         };
         let text = format!("{text}-o out/{base:?}, traces {numbers:?}");

@@ -12,6 +12,7 @@ mod init;
 mod inputs;
 mod numbers;
 mod panels;
+mod paper;
 mod util;
 mod venues;
 mod watch;

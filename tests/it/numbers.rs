@@ -364,7 +364,8 @@ fn the_pdf_and_svg_carry_the_alt_text_and_tex_is_an_output_format() {
     assert!(
         std::fs::read_to_string(d.join("small.d"))
             .unwrap()
-            .starts_with("small.pdf small.svg small.tex: \\\n")
+            .starts_with("small.d: \\\n"),
+        "the depfile is the stamp"
     );
 
     let pdf = lopdf::Document::load(d.join("small.pdf")).unwrap();
@@ -403,8 +404,27 @@ fn data_writes_a_depfile_for_its_output() {
     );
     assert_eq!(
         std::fs::read_to_string(d.join("out/small.d")).unwrap(),
-        "out/small.tex: \\\n  small.yaml \\\n  small.jsonl\n\nsmall.yaml:\n\nsmall.jsonl:\n"
+        "out/small.d: \\\n  small.yaml \\\n  small.jsonl\n\nsmall.yaml:\n\nsmall.jsonl:\n"
     );
+    // Dated when the inputs began to be read, so LaTeX's make sees the
+    // numbers' stamp as newer than the inputs it read.
+    let date = |p: &str| std::fs::metadata(d.join(p)).unwrap().modified().unwrap();
+    assert!(date("out/small.d") >= date("small.jsonl"));
+    // A failed run keeps the rules and dates the stamp 1970.
+    std::fs::write(d.join("small.yaml"), "inputs: {traces: gone.jsonl}\n").unwrap();
+    let (code, _, _) = run_in(
+        d,
+        &[
+            "data",
+            "small.yaml",
+            "-o",
+            "out/small.tex",
+            "--deps",
+            "out/small.d",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(date("out/small.d"), std::time::UNIX_EPOCH);
     assert!(
         std::fs::read_to_string(d.join("out/small.tex"))
             .unwrap()

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::export::ExportError;
 use crate::paths::tidy;
-use crate::{Built, Deps, Error, Failed};
+use crate::{Built, Error, Failed};
 
 /// A path GNU make cannot read back as the same file name.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,16 @@ use crate::{Built, Deps, Error, Failed};
 pub struct UnrepresentablePath {
     pub path: PathBuf,
     pub reason: &'static str,
+}
+
+/// What a figure depends on: every file read, and every directory a glob
+/// listed (adding or removing a matching file changes its mtime).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Deps {
+    /// The spec and the bases it extends first, then the template, traces
+    /// and logs, sorted.
+    pub files: Vec<PathBuf>,
+    pub dirs: Vec<PathBuf>,
 }
 
 /// Writes the depfile `path` of one run over `results` (one rule for

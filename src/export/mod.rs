@@ -1,4 +1,4 @@
-//! Turns the compiled page into the bytes of each format; [`crate::output`]
+//! Turns the compiled page into the bytes of each format; `output`
 //! writes them.
 
 use std::path::PathBuf;

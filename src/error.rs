@@ -1,0 +1,71 @@
+//! Everything that stops a build, and what a failed stage had read by
+//! then. Rendered once, at the edge, by `diag`.
+
+use std::path::PathBuf;
+
+use crate::compile::CompileError;
+use crate::export::ExportError;
+use crate::spec::SpecError;
+use crate::template::TemplateError;
+use crate::{Deps, Warning, deps, init, paths, watch};
+
+/// Everything that stops a build. Data problems are not here: they are
+/// [`Warning`]s, unless `strict` makes them fatal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("cannot read spec `{}`: {error}", path.display())]
+    ReadSpec {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Spec(#[from] Box<SpecError>),
+    #[error("{}: no usable data: {detail}", spec.display())]
+    NoData { spec: PathBuf, detail: String },
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error(transparent)]
+    Watch(#[from] watch::WatchError),
+    #[error(transparent)]
+    Init(#[from] init::InitError),
+    #[error("--font-path {}: {message}", paths::shown(path))]
+    FontPath { path: PathBuf, message: String },
+    #[error(transparent)]
+    Deps(#[from] deps::UnrepresentablePath),
+    #[error("{} warning(s), and strict mode is on", .0.len())]
+    Strict(Vec<Warning>),
+    /// The figure compiled but cannot be printed as it is: too large, or
+    /// text too small to read.
+    #[error("{}: {message}", paths::shown(spec))]
+    Figure {
+        spec: PathBuf,
+        message: String,
+        hint: String,
+    },
+}
+
+impl From<SpecError> for Error {
+    fn from(e: SpecError) -> Self {
+        Error::Spec(Box::new(e))
+    }
+}
+
+/// A stage that failed, with what it had found by then: the warnings to
+/// print before the error, and the files a depfile or watcher needs.
+#[derive(Debug)]
+pub struct Failed {
+    pub error: Error,
+    pub warnings: Vec<Warning>,
+    pub deps: Deps,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}

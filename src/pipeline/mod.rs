@@ -1,0 +1,192 @@
+//! The build's stages as functions: [`load()`] (spec, template, fonts,
+//! inputs → [`Model`]), [`compile`] (Typst → [`Figure`]), [`render`]
+//! (bytes of each format → [`Output`]s) and [`write()`]; [`build`] runs them
+//! all. Each stage returns what it read even when it fails, so a depfile
+//! or a watcher still knows what to look at.
+
+mod figure;
+mod load;
+mod outputs;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use figure::{MAX_PAGE_PT, compile};
+pub use load::load;
+pub use outputs::{MAX_PNG_PIXELS, render, write};
+
+use crate::compile::{Compiled, Engine, Geometry};
+use crate::progress::{ProgressSink, Report};
+use crate::spec::{Format, Set, Sources, Spec};
+use crate::table::Table;
+use crate::{Deps, Error, Failed, Template, TraceCache, Warning, deps};
+
+/// Command-line overrides of the spec.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub output: Option<PathBuf>,
+    pub dpi: Option<u32>,
+    pub strict: bool,
+    /// Told what the build is doing (`memheat build`'s progress bar).
+    pub progress: Option<ProgressSink>,
+    /// Keeps parsed traces for the next build in this process.
+    pub traces: Option<std::sync::Arc<TraceCache>>,
+    /// `--set` flags, in order: each a layer over the spec.
+    pub sets: Vec<Set>,
+    /// `--font-path` directories, searched as `fonts.paths` is.
+    pub font_paths: Vec<PathBuf>,
+    /// The depfile that will be written: a path it cannot name fails the
+    /// build before anything is written.
+    pub depfile: Option<PathBuf>,
+}
+
+/// The figure before Typst: the spec, the cells and what they came from.
+#[derive(Debug)]
+pub struct Model {
+    pub spec_path: PathBuf,
+    pub spec: Spec,
+    pub table: Table,
+    pub template: Template,
+    /// Sorted and deduplicated.
+    pub warnings: Vec<Warning>,
+    pub deps: Deps,
+    /// The files `build` writes, in the order of `output.formats`.
+    pub targets: Vec<(Format, PathBuf)>,
+    pub dpi: u32,
+    pub strict: bool,
+    pub timings: Timings,
+    /// Just before the first input was opened, by the file system's clock:
+    /// the date of what the build writes, so that an input changed while
+    /// it was read is newer than the outputs (see `output::file_clock_now`).
+    pub started: std::time::SystemTime,
+    /// The engine with the fonts of `fonts.paths` and `--font-path`, when
+    /// there are any.
+    pub fonts: Option<std::sync::Arc<Engine>>,
+    /// Where each key was written, for errors found by compiling.
+    sources: Sources,
+}
+
+impl Model {
+    /// This model's build failed with `error`: what it had read goes along.
+    pub fn failed(&mut self, error: Error) -> Box<Failed> {
+        Box::new(Failed {
+            error,
+            warnings: std::mem::take(&mut self.warnings),
+            deps: self.deps.clone(),
+        })
+    }
+}
+
+/// The compiled figure and the warnings compiling it gave.
+pub struct Figure {
+    pub compiled: Compiled,
+    pub warnings: Vec<Warning>,
+    /// Its alternative text, in the PDF's tags and the SVG's `<desc>`.
+    pub alt: String,
+}
+
+/// One rendered output, not yet written.
+#[derive(Debug)]
+pub struct Output {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// What a successful build did.
+#[derive(Debug)]
+pub struct Built {
+    /// Every output, in the order of `output.formats`.
+    pub written: Vec<PathBuf>,
+    /// The outputs that already held these bytes and were left alone.
+    pub unchanged: Vec<PathBuf>,
+    /// See [`Model::started`].
+    pub started: std::time::SystemTime,
+    /// Sorted and deduplicated; printed once each.
+    pub warnings: Vec<Warning>,
+    pub deps: Deps,
+    pub table: Table,
+    pub geometry: Geometry,
+    pub timings: Timings,
+}
+
+/// Wall time of each stage of one build; `pdf` and `png` run at the same
+/// time, so `total` (the build's wall time) is less than their sum.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    pub stages: Vec<(&'static str, Duration)>,
+    pub total: Duration,
+}
+
+impl Timings {
+    fn time<T>(&mut self, stage: &'static str, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        self.stages.push((stage, start.elapsed()));
+        out
+    }
+}
+
+/// The whole pipeline: load, compile, render, write.
+pub fn build(
+    spec_path: &Path,
+    options: &BuildOptions,
+    engine: &Engine,
+) -> Result<Built, Box<Failed>> {
+    let report = Report::new(options.progress.as_ref(), spec_path);
+    let built = build_reported(spec_path, options, engine, report);
+    report.done();
+    built
+}
+
+fn build_reported(
+    spec_path: &Path,
+    options: &BuildOptions,
+    engine: &Engine,
+    report: Report<'_>,
+) -> Result<Built, Box<Failed>> {
+    let start = Instant::now();
+    let mut model = load(spec_path, options, engine)?;
+    report.stage("compiling", 0);
+    let figure = match compile_checked(&mut model, engine) {
+        Ok(figure) => figure,
+        Err(error) => return Err(model.failed(error)),
+    };
+    report.stage("rendering", 0);
+    let outputs = render(&mut model, &figure).map_err(|e| model.failed(e))?;
+    if let Some(depfile) = &options.depfile
+        && let Err(e) = deps::render(depfile, &model.deps)
+    {
+        return Err(model.failed(e.into()));
+    }
+    report.stage("writing", 0);
+    let unchanged = write(&mut model, &outputs).map_err(|e| model.failed(e))?;
+    model.timings.total = start.elapsed();
+    Ok(Built {
+        written: outputs.into_iter().map(|o| o.path).collect(),
+        unchanged,
+        started: model.started,
+        warnings: model.warnings,
+        deps: model.deps,
+        table: model.table,
+        geometry: figure.compiled.geometry,
+        timings: model.timings,
+    })
+}
+
+/// [`compile`], then strict mode: the figure's warnings join the model's,
+/// and with `strict` any warning is an error.
+pub fn compile_checked(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
+    let mut figure = compile(model, engine)?;
+    model.warnings.append(&mut figure.warnings);
+    model.warnings = sorted(std::mem::take(&mut model.warnings));
+    if model.strict && !model.warnings.is_empty() {
+        return Err(Error::Strict(std::mem::take(&mut model.warnings)));
+    }
+    Ok(figure)
+}
+
+fn sorted(mut warnings: Vec<Warning>) -> Vec<Warning> {
+    warnings.sort();
+    warnings.dedup();
+    warnings
+}

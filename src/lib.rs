@@ -79,6 +79,8 @@ pub enum Error {
     Deps(#[from] deps::UnrepresentablePath),
     #[error("{} warning(s), and strict mode is on", .0.len())]
     Strict(Vec<Warning>),
+    #[error(transparent)]
+    Budget(#[from] compile::Overrun),
     /// The figure compiled but cannot be printed as it is: too large, or
     /// text too small to read.
     #[error("{}: {message}", paths::shown(spec))]
@@ -329,6 +331,7 @@ pub fn compile(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
     let mut timings = std::mem::take(&mut model.timings);
     let spec_name = model.spec_path.display().to_string();
     let template = &model.template;
+    let _watched = model.watched();
     let compile = |table: &Table| -> Result<Compiled, Error> {
         let source = template::render(template, table, &spec_name, None)?;
         let auto_size = (table.layout.width.is_none(), table.layout.height.is_none());
@@ -358,6 +361,7 @@ pub fn compile(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
 /// Every target's bytes, before anything is written, so a failure leaves
 /// the previous outputs as they were. Formats render on both cores.
 pub fn render(model: &mut Model, figure: &Figure) -> Result<Vec<Output>, Error> {
+    let _watched = model.watched();
     let document = &figure.compiled.document;
     let rendered: Vec<_> = model
         .targets
@@ -501,6 +505,15 @@ impl Model {
             error,
             warnings: std::mem::take(&mut self.warnings),
             deps: self.deps.clone(),
+        })
+    }
+
+    /// Typst's work on this figure is bounded while the guard lives (see
+    /// [`compile::budget`]).
+    fn watched(&self) -> compile::budget::Watched {
+        compile::budget::watch(compile::budget::Job {
+            spec: self.spec_path.clone(),
+            template: self.template.path.clone(),
         })
     }
 }

@@ -167,3 +167,150 @@ fn r18_a_value_that_overflows_its_unit_is_a_cell_warning() {
     }
     assert!(f.path("out/fig.pdf").exists());
 }
+
+// ------------------------------------------------------- custom templates
+
+/// Runs `memheat build ARGS` in `f` with `env`, and kills it if it has not
+/// ended after two minutes, so a regression fails instead of hanging.
+fn build_bounded(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut child = crate::util::memheat()
+        .arg("build")
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(f.path(""))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("memheat build {args:?} still ran after two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn with_template(f: &Fixture, name: &str) {
+    f.write("spec.yaml", format!("{SPEC}template: {name}\n"));
+}
+
+/// r18: a custom template was read however it was: a FIFO blocked the build
+/// forever, and a file of any size was read whole.
+#[test]
+fn r18_a_template_must_be_a_small_regular_file() {
+    let f = Fixture::new();
+    good(&f);
+    let made = std::process::Command::new("mkfifo")
+        .arg(f.path("fifo.typ.j2"))
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        println!("skipped the FIFO: no mkfifo");
+    } else {
+        with_template(&f, "fifo.typ.j2");
+        let (code, _, stderr) =
+            build_bounded(&f, &["spec.yaml", "--diagnostic-format", "short"], &[]);
+        assert_eq!(
+            (code, stderr.as_str()),
+            (
+                1,
+                "fifo.typ.j2: error: cannot read the template: it is not a regular file\n"
+            )
+        );
+    }
+    std::fs::create_dir(f.path("dir.typ.j2")).unwrap();
+    with_template(&f, "dir.typ.j2");
+    let (code, _, stderr) = build_bounded(&f, &["spec.yaml", "--diagnostic-format", "short"], &[]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            1,
+            "dir.typ.j2: error: cannot read the template: it is not a regular file\n"
+        )
+    );
+    // The built-in template, and a Typst comment to make it just too large.
+    let mut huge =
+        std::fs::read_to_string(crate::util::repo().join("templates/heatmap.typ.j2")).unwrap();
+    huge.push('\n');
+    huge.push_str(&"/".repeat((1 << 20) + 1 - huge.len()));
+    f.write("huge.typ.j2", &huge);
+    with_template(&f, "huge.typ.j2");
+    let (code, _, stderr) = build_bounded(&f, &["spec.yaml", "--diagnostic-format", "short"], &[]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            1,
+            "huge.typ.j2: error: cannot read the template: it has 1048577 bytes, and a template may have at most 1048576\n"
+        )
+    );
+    // One byte less is a template like any other.
+    huge.pop();
+    f.write("huge.typ.j2", &huge);
+    let (code, _, stderr) = build_bounded(&f, &["spec.yaml"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!f.path("out").read_dir().unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(".memheat-")
+    }));
+}
+
+/// r18: a template's Typst code ran without bound: loops for hours, and
+/// `range` asking for 128 GB. Past the budget (set low here) the build
+/// ends with an error naming the spec and the template, and nothing is
+/// written.
+#[test]
+fn r18_a_template_that_would_run_for_hours_or_take_gigabytes_is_stopped() {
+    let f = Fixture::new();
+    good(&f);
+    f.write(
+        "hours.typ.j2",
+        "#for i in range(100000) { for j in range(100000) { } }\n",
+    );
+    with_template(&f, "hours.typ.j2");
+    let (code, stdout, stderr) =
+        build_bounded(&f, &["spec.yaml"], &[("MEMHEAT_TYPST_SECONDS", "2")]);
+    assert_eq!(
+        (code, stdout.as_str(), stderr.as_str()),
+        (
+            1,
+            "",
+            "error: spec.yaml: Typst ran for more than 2 s while filling, compiling or exporting the template `hours.typ.j2`\n  = hint: a template that loops for this long is almost always a bug; if it is not, raise the limit with MEMHEAT_TYPST_SECONDS=N\n"
+        )
+    );
+    f.write("gigabytes.typ.j2", "#let a = range(1, 4000000000)\n");
+    with_template(&f, "gigabytes.typ.j2");
+    let (code, _, stderr) = build_bounded(
+        &f,
+        &["spec.yaml", "--diagnostic-format", "json"],
+        &[("MEMHEAT_TYPST_MEMORY_MIB", "300")],
+    );
+    assert_eq!(code, 1);
+    let error: serde_json::Value = serde_json::from_str(&stderr).unwrap();
+    assert_eq!(
+        error["message"],
+        "spec.yaml: Typst took more than 300 MiB of memory while filling, compiling or exporting the template `gigabytes.typ.j2`"
+    );
+    assert!(!f.path("out").exists(), "nothing is written");
+    // Asked for at once, 10 TB is refused by the system before the watchdog
+    // could see it: the same error, not Rust's abort.
+    f.write("terabytes.typ.j2", "#let s = \"x\" * 10000000000000\n");
+    with_template(&f, "terabytes.typ.j2");
+    let (code, _, stderr) = build_bounded(&f, &["spec.yaml"], &[]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            1,
+            "error: spec.yaml: Typst asked for 10000000000016 bytes of memory at once while filling, compiling or exporting the template `terabytes.typ.j2`\n  = hint: the system refused it; a template that needs this much memory at once is almost always a bug (a string or array repeated a huge number of times)\n"
+        )
+    );
+    assert!(!f.path("out").exists(), "nothing is written");
+}

@@ -26,6 +26,7 @@ use fonts::Face;
 pub use fonts::{FoundFonts, MAX_FONT_BYTES, MAX_FONT_ENTRIES, search_fonts};
 
 pub mod budget;
+mod font_file;
 mod fonts;
 
 /// Fonts and the standard library, built once per process.

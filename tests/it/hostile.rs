@@ -314,3 +314,107 @@ fn r18_a_template_that_would_run_for_hours_or_take_gigabytes_is_stopped() {
     );
     assert!(!f.path("out").exists(), "nothing is written");
 }
+
+// ------------------------------------------------------------------- fonts
+
+fn be16(data: &[u8], at: usize) -> usize {
+    usize::from(u16::from_be_bytes([data[at], data[at + 1]]))
+}
+
+fn be32(data: &[u8], at: usize) -> usize {
+    u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as usize
+}
+
+fn put16(data: &mut [u8], at: usize, value: u16) {
+    data[at..at + 2].copy_from_slice(&value.to_be_bytes());
+}
+
+/// The offsets of the `cmap` subtables of `format` in a single-face font.
+fn cmap_subtables(font: &[u8], format: usize) -> Vec<usize> {
+    let tables = be16(font, 4);
+    let cmap = (0..tables)
+        .map(|i| 12 + 16 * i)
+        .find(|&record| &font[record..record + 4] == b"cmap")
+        .map(|record| be32(font, record + 8))
+        .unwrap();
+    let mut found: Vec<usize> = (0..be16(font, cmap + 2))
+        .map(|i| cmap + be32(font, cmap + 4 + 8 * i + 4))
+        .filter(|&at| be16(font, at) == format)
+        .collect();
+    found.dedup();
+    found
+}
+
+/// Corrupt copies of a real font (the first TrueType face of Typst's
+/// assets), made the same way every run.
+fn corrupt_fonts() -> Vec<(&'static str, Vec<u8>)> {
+    let real = typst_assets::fonts()
+        .find(|data| data.starts_with(&[0, 1, 0, 0]))
+        .unwrap()
+        .to_vec();
+    // One format-12 group from code point 0 to 0xFFFFFFFF: 16 GB of code
+    // points in Typst's list.
+    let mut whole = real.clone();
+    for at in cmap_subtables(&real, 12) {
+        whole[at + 16..at + 24].copy_from_slice(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+    }
+    // Every format-4 segment the whole 16-bit range, hundreds of times.
+    let mut repeated = real.clone();
+    for at in cmap_subtables(&real, 4) {
+        let segments = be16(&real, at + 6) / 2;
+        for i in 0..segments - 1 {
+            put16(&mut repeated, at + 14 + 2 * i, 0xfffe);
+            put16(&mut repeated, at + 16 + 2 * segments + 2 * i, 0);
+        }
+    }
+    // A collection of 2^32 - 1 faces, in 76 bytes.
+    let mut collection = b"ttcf\x00\x01\x00\x00\xff\xff\xff\xff".to_vec();
+    collection.extend([0; 64]);
+    vec![
+        ("whole-code-space.ttf", whole),
+        ("repeated-segments.ttf", repeated),
+        ("many-faces.ttc", collection),
+    ]
+}
+
+/// r18: a font file's cmap group spanning the whole code space made Typst
+/// list 4 billion code points (16 GB) before the figure was compiled, and a
+/// collection header could claim 4 billion faces. Such files are skipped
+/// with a warning; the figure builds with the other fonts.
+#[test]
+fn r18_a_corrupt_font_is_skipped_before_typst_counts_it() {
+    let f = Fixture::new();
+    good(&f);
+    let corrupt = corrupt_fonts();
+    for (name, data) in &corrupt {
+        f.write(&format!("fonts/{name}"), data);
+    }
+    f.write("spec.yaml", format!("{SPEC}fonts: {{paths: [fonts]}}\n"));
+    let built = f.build().unwrap();
+    let mut warnings: Vec<String> = built.warnings.iter().map(ToString::to_string).collect();
+    warnings.sort();
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    let fonts = f.path("fonts");
+    assert_eq!(
+        warnings[0],
+        format!(
+            "{}: it says it is a collection of 4294967295 faces (at most 256, and its size has room for 16); a corrupt font, skipped",
+            fonts.join("many-faces.ttc").display()
+        )
+    );
+    for (warning, name, at_least) in [
+        (&warnings[1], "repeated-segments.ttf", 100 * 0xffff_u64),
+        (&warnings[2], "whole-code-space.ttf", 1 << 32),
+    ] {
+        let head = format!("{}: its `cmap` table maps ", fonts.join(name).display());
+        let count: u64 = warning
+            .strip_prefix(&head)
+            .and_then(|rest| {
+                rest.strip_suffix(" code points (Unicode has 1114112); a corrupt font, skipped")
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{warning}"));
+        assert!(count >= at_least, "{warning}");
+    }
+    assert!(f.path("out/fig.pdf").exists());
+}

@@ -424,7 +424,7 @@ fn r18_a_corrupt_font_is_skipped_before_typst_counts_it() {
 /// r18: the `samples` array is skipped unread, NULs and all, so a sparse
 /// trace (a few KB on disk, 256 GiB apparent) was read to its end: 577 MB/s
 /// of zeros on the 2-core VM, 8 minutes. JSON has no NUL byte anywhere, so
-/// the first one ends the read.
+/// a hole ends the read at its first NUL.
 #[test]
 fn r18_a_sparse_trace_is_turned_down_at_its_first_nul() {
     use std::io::{Seek, SeekFrom, Write};

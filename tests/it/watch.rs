@@ -95,6 +95,20 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The example's trace of TP=1, PP=128.
+const TRACE: &str = "memory_trace_rank0_wd8192_tp1_pp128_dp64_exp1_expNumNone_l96_mbs1_nmbs384_gbs24576_ts30506.json";
+
+/// The example's specs and sweep, copied into a temporary directory.
+fn example_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("specs"), &dir.path().join("specs"));
+    copy_dir(
+        &repo().join("examples/485B"),
+        &dir.path().join("examples/485B"),
+    );
+    dir
+}
+
 /// The `actual` column of `memheat data` for the cell at (pp, tp).
 fn actual(dir: &Path, pp: &str, tp: &str) -> String {
     let (code, csv, stderr) = run_in(dir, &["data", "specs/485B.yaml"]);
@@ -108,12 +122,10 @@ fn actual(dir: &Path, pp: &str, tp: &str) -> String {
 
 #[test]
 fn watch_rebuilds_on_every_kind_of_change_and_survives_errors() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = example_copy();
     let d = dir.path();
-    copy_dir(&repo().join("specs"), &d.join("specs"));
-    copy_dir(&repo().join("examples/485B"), &d.join("examples/485B"));
     let traces = d.join("examples/485B/traces");
-    let name = "memory_trace_rank0_wd8192_tp1_pp128_dp64_exp1_expNumNone_l96_mbs1_nmbs384_gbs24576_ts30506.json";
+    let name = TRACE;
     let trace = traces.join(name);
     let original = std::fs::read_to_string(&trace).unwrap();
     assert!(original.contains(r#""peak_allocated_MB": 47796.48"#));
@@ -213,10 +225,8 @@ fn watch_rebuilds_on_every_kind_of_change_and_survives_errors() {
 /// next status line.
 #[test]
 fn a_watch_logging_into_a_watched_directory_does_not_feed_itself() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = example_copy();
     let d = dir.path();
-    copy_dir(&repo().join("specs"), &d.join("specs"));
-    copy_dir(&repo().join("examples/485B"), &d.join("examples/485B"));
     let log = d.join("examples/485B/traces/watch.log");
     let mut child = memheat()
         .args(["watch", "specs/485B.yaml"])
@@ -258,12 +268,10 @@ fn until_built(watch: &mut Watching) -> String {
 /// in it were never seen. Each time, a trace changed afterwards rebuilds.
 #[test]
 fn r18_a_watched_directory_deleted_or_moved_away_and_back_is_watched_again() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = example_copy();
     let d = dir.path();
-    copy_dir(&repo().join("specs"), &d.join("specs"));
-    copy_dir(&repo().join("examples/485B"), &d.join("examples/485B"));
     let traces = d.join("examples/485B/traces");
-    let name = "memory_trace_rank0_wd8192_tp1_pp128_dp64_exp1_expNumNone_l96_mbs1_nmbs384_gbs24576_ts30506.json";
+    let name = TRACE;
     let original = std::fs::read_to_string(traces.join(name)).unwrap();
     let mut watch = Watching::start(d, &["specs/485B.yaml"]);
     watch.next_round();

@@ -205,6 +205,16 @@ fn error_records(e: &Error) -> Vec<Record> {
             vec!["lower `output.dpi` or --dpi; 300 is print quality".into()],
             None,
         )],
+        Error::Budget(overrun) => vec![plain(
+            e.to_string(),
+            vec![match overrun.exceeded {
+                crate::compile::budget::Exceeded::Time { .. } => "a template that loops for this long is almost always a bug; if it is not, raise the limit with MEMHEAT_TYPST_SECONDS=N",
+                crate::compile::budget::Exceeded::Allocation { .. } => "the system refused it; a template that needs this much memory at once is almost always a bug (a string or array repeated a huge number of times)",
+                crate::compile::budget::Exceeded::Memory { .. } => "a template that needs this much memory is almost always a bug (`range` with a huge bound); if it is not, raise the limit with MEMHEAT_TYPST_MEMORY_MIB=N",
+            }
+            .into()],
+            Some(shown(&overrun.job.spec)),
+        )],
         Error::Watch(_) => vec![plain(
             e.to_string(),
             vec!["on Linux, a full inotify table is the usual cause: raise fs.inotify.max_user_watches, or stop other watchers".into()],

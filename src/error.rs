@@ -39,6 +39,8 @@ pub enum Error {
     Deps(#[from] deps::UnrepresentablePath),
     #[error("{} warning(s), and strict mode is on", .0.len())]
     Strict(Vec<Warning>),
+    #[error(transparent)]
+    Budget(#[from] crate::compile::Overrun),
     /// The figure compiled but cannot be printed as it is: too large, or
     /// text too small to read.
     #[error("{}: {message}", paths::shown(spec))]

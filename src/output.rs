@@ -38,17 +38,21 @@ static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Installs a handler that removes this process's temporary files and
 /// exits with 130 on SIGINT, SIGTERM or SIGHUP. Call once, from the binary.
 pub fn remove_temps_on_signal() {
-    let _ = ctrlc::set_handler(|| {
-        // Held until the process ends: no thread can create another
-        // temporary file after these are removed.
-        let temps = TEMPS.lock();
-        if let Ok(temps) = &temps {
-            for temp in temps.iter() {
-                let _ = std::fs::remove_file(temp);
-            }
+    let _ = ctrlc::set_handler(|| exit_removing_temps(130));
+}
+
+/// Removes this process's temporary files and exits with `code`, from any
+/// thread: a signal, or a figure over its Typst budget.
+pub(crate) fn exit_removing_temps(code: i32) -> ! {
+    // Held until the process ends: no thread can create another
+    // temporary file after these are removed.
+    let temps = TEMPS.lock();
+    if let Ok(temps) = &temps {
+        for temp in temps.iter() {
+            let _ = std::fs::remove_file(temp);
         }
-        std::process::exit(130);
-    });
+    }
+    std::process::exit(code);
 }
 
 /// A time no older than any file written before this call and older than

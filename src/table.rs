@@ -26,6 +26,7 @@ use crate::input::{LogEntry, Run, RunValues, Status, Sweep};
 use crate::spec::{
     Axes, CellForm, Color, ColorMapSpec, Comparison, Key, KeyError, MAX_AXIS_VALUES, MAX_CELLS,
     MAX_TEXT, Mark, Part, RATIO, Spec, StateStyle, Threshold, X_DEFAULTS, Y_DEFAULTS, canonical,
+    compare_numbers, exact_f64,
 };
 use crate::warning::Warning;
 
@@ -255,12 +256,12 @@ impl Table {
 /// Numbers in numeric order, then any other values in text order, so one
 /// odd value does not put `10` before `9`.
 fn sort_axis(values: &mut [String], reverse: bool) {
-    let number = |v: &String| v.parse::<f64>().ok().filter(|n| n.is_finite());
+    let number = |v: &String| v.parse::<f64>().is_ok_and(f64::is_finite);
     values.sort_by(|a, b| match (number(a), number(b)) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => a.cmp(b),
+        (true, true) => compare_numbers(a, b).unwrap_or_else(|| a.cmp(b)),
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+        (false, false) => a.cmp(b),
     });
     if reverse {
         values.reverse();
@@ -585,6 +586,38 @@ fn newest<'a>(
     best
 }
 
+const OVERFLOWS: &str = "too large for the display unit";
+
+/// `value` (in input units) in display units, or `None` with a warning
+/// when it is finite but the conversion overflows (`1e308` MB in bytes):
+/// a broken tracer's number, not a reason to fail the figure.
+fn in_display_units(
+    run: &Run,
+    name: &str,
+    value: f64,
+    spec: &Spec,
+    warnings: &mut Vec<Warning>,
+) -> Option<f64> {
+    let shown = value * spec.units.scale();
+    if shown.is_finite() {
+        return Some(shown);
+    }
+    let then = if name == "actual" {
+        "the cell shows no data"
+    } else {
+        "theory shows n/a and marks no threshold"
+    };
+    warnings.push(Warning::new(
+        &run.path,
+        format!(
+            "{name} value {value:e} {} is {OVERFLOWS} ({}); {then}",
+            spec.units.input.name(),
+            spec.units.display.name()
+        ),
+    ));
+    None
+}
+
 /// Warns about values that point to a unit bug or a broken tracer; the cell
 /// still shows them, with the colour clipped.
 fn check_plausible(
@@ -722,7 +755,11 @@ impl<'s> Metric<'s> {
             Metric::Actual => Some(actual),
             Metric::Theory => theory,
             Metric::Ratio => theory.map(|t| t / actual).filter(|r| r.is_finite()),
-            Metric::Field(name) => values.numbers.get(name).map(|v| v * scale),
+            Metric::Field(name) => values
+                .numbers
+                .get(name)
+                .map(|v| v * scale)
+                .filter(|v| v.is_finite()),
         }
     }
 
@@ -889,8 +926,17 @@ impl<'s> Rules<'s> {
     ) -> Result<Cell, KeyError> {
         let spec = self.spec;
         let scale = spec.units.scale();
-        let actual = values.actual * scale;
-        let theory = values.theory.map(|t| t * scale);
+        let Some(actual) = in_display_units(run, "actual", values.actual, spec, warnings) else {
+            return Ok(Cell {
+                source: Some(run.path.clone()),
+                reason: Some(OVERFLOWS.into()),
+                log: success.map(at),
+                ..plain_cell(CellState::Invalid, &self.spec.cells.invalid)
+            });
+        };
+        let theory = values
+            .theory
+            .and_then(|t| in_display_units(run, "theoretical", t, spec, warnings));
         check_plausible(run, actual, theory, spec, warnings);
         let metric = |name| Metric::new(name).value(actual, theory, values, scale);
         // Without a value to colour by (theory n/a), the cell stays white.
@@ -1198,9 +1244,11 @@ impl<'s> CellText<'s> {
         let mut ctx: BTreeMap<String, Value> = BTreeMap::new();
         for (k, v) in &run.captures {
             // `tp` is the number 2 in templates, so `{{ tp * pp }}` works.
-            let value = match (v.parse::<i64>(), v.parse::<f64>()) {
+            // A number an f64 would change (above 2^53) stays text, so it
+            // prints as written.
+            let value = match (v.parse::<i64>(), exact_f64(v)) {
                 (Ok(i), _) => Value::from(i),
-                (_, Ok(f)) if f.is_finite() => Value::from(f),
+                (_, Some(f)) => Value::from(f),
                 _ => Value::from(v.as_str()),
             };
             ctx.insert(k.clone(), value);

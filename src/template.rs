@@ -5,6 +5,7 @@
 //! `none`, `true`). User text thus never becomes markup or code.
 
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use minijinja::value::{Serde, Value, ValueKind};
@@ -14,6 +15,9 @@ use crate::table::Table;
 
 /// The built-in template, compiled into the binary.
 pub const HEATMAP: &str = include_str!("../templates/heatmap.typ.j2");
+
+/// Largest custom template, as for a spec file.
+pub const MAX_TEMPLATE_BYTES: u64 = crate::spec::MAX_SPEC_BYTES;
 
 /// Template instructions one figure may take.
 const TEMPLATE_FUEL: u64 = 10_000_000;
@@ -34,13 +38,31 @@ impl Template {
         }
     }
 
+    /// Reads a template with the spec's guards: a FIFO would block the
+    /// read forever, and a template larger than `MAX_TEMPLATE_BYTES` is
+    /// not one (the built-in one is about 20 KB).
     pub fn read(path: &Path) -> Result<Template, TemplateError> {
-        let text = std::fs::read_to_string(path).map_err(|e| TemplateError {
+        let error = |message: String| TemplateError {
             path: Some(path.to_path_buf()),
             text: String::new(),
             line: 0,
-            message: format!("cannot read the template ({e})"),
-        })?;
+            message: format!("cannot read the template: {message}"),
+        };
+        let metadata = std::fs::metadata(path).map_err(|e| error(e.to_string()))?;
+        if !metadata.is_file() {
+            return Err(error("it is not a regular file".into()));
+        }
+        if metadata.len() > MAX_TEMPLATE_BYTES {
+            return Err(error(format!(
+                "it has {} bytes, and a template may have at most {MAX_TEMPLATE_BYTES}",
+                metadata.len()
+            )));
+        }
+        // A file that grows after the check is still read no further.
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(MAX_TEMPLATE_BYTES).read_to_string(&mut text))
+            .map_err(|e| error(e.to_string()))?;
         Ok(Template {
             path: Some(path.to_path_buf()),
             text,

@@ -165,6 +165,9 @@ impl Watcher {
                 }
             };
             let event = event?;
+            if !matches!(event.kind, EventKind::Access(_)) {
+                changed.extend(self.forget_replaced(&event.paths));
+            }
             let relevant: Vec<&PathBuf> = if event.need_rescan() {
                 // The kernel dropped events: something changed, no one knows what.
                 self.watched.iter().collect()
@@ -177,12 +180,30 @@ impl Watcher {
                     .filter(|p| self.inputs.counts(p))
                     .collect()
             };
-            if !relevant.is_empty() {
-                changed.extend(relevant.into_iter().cloned());
+            changed.extend(relevant.into_iter().cloned());
+            if !changed.is_empty() {
                 first.get_or_insert_with(Instant::now);
             }
         }
         Ok(changed.into_iter().collect())
+    }
+
+    /// The watched directories among `paths`, which an event names when the directory itself
+    /// was removed, moved or made again. A watch follows the inode, not the path, so what is
+    /// at the path now is not watched: each is forgotten (the next [`Watcher::follow`] watches
+    /// what is there then, or its nearest ancestor), and counts as a change.
+    fn forget_replaced(&mut self, paths: &[PathBuf]) -> Vec<PathBuf> {
+        let replaced: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| self.watched.contains(*p))
+            .cloned()
+            .collect();
+        for dir in &replaced {
+            self.watched.remove(dir);
+            // The kernel has dropped a deleted directory's watch already.
+            let _ = self.watcher.unwatch(dir);
+        }
+        replaced
     }
 }
 

@@ -254,6 +254,15 @@ fn dpi(s: &str) -> Result<u32, String> {
 pub fn run(cli: Cli) -> ExitCode {
     crate::output::remove_temps_on_signal();
     let format = cli.diagnostic_format;
+    crate::compile::on_overrun(move |overrun| {
+        let failed = crate::Failed {
+            error: crate::Error::Budget(overrun.clone()),
+            warnings: vec![],
+            deps: crate::Deps::default(),
+        };
+        let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
+        crate::output::exit_removing_temps(1);
+    });
     let ok = match cli.command {
         Command::Build(args) => build::build(&args, format),
         Command::Watch(args) => build::watch(&args, format),

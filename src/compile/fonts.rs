@@ -193,7 +193,10 @@ pub fn search_fonts(dir: &Path) -> Result<FoundFonts, String> {
         .map(|path| {
             let faces = std::fs::read(&path)
                 .map_err(|e| format!("cannot read it: {e}"))
-                .map(|data| Font::iter(Bytes::new(data)).collect::<Vec<_>>());
+                .and_then(|data| {
+                    super::font_file::check(&data)?;
+                    Ok(Font::iter(Bytes::new(data)).collect::<Vec<_>>())
+                });
             (path, faces)
         })
         .collect();

@@ -21,9 +21,12 @@ use typst::utils::{LazyHash, PicoStr};
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 
+pub use budget::{Overrun, on_overrun};
 use fonts::Face;
 pub use fonts::{FoundFonts, MAX_FONT_BYTES, MAX_FONT_ENTRIES, search_fonts};
 
+pub mod budget;
+mod font_file;
 mod fonts;
 
 /// Fonts and the standard library, built once per process.

@@ -8,9 +8,10 @@
 //! separated ones) and [`jsonl`].
 //!
 //! Cells ([`Value::from_cell`]): trimmed; empty, `null` (any case) and JSON null are
-//! [`Value::Empty`]; a decimal literal that is a finite `f64` is a number; all else is text,
-//! including `1,234`, `15 GiB`, `inf` and `nan`, so that the caller can say what it found. A JSON
-//! string is classified like a CSV cell (Python loggers write `"tp": "8"`); JSON booleans are text.
+//! [`Value::Empty`]; a decimal literal that is a finite `f64` (and, if an integer, exactly one:
+//! not `9007199254740993`) is a number; all else is text, including `1,234`, `15 GiB`, `inf` and
+//! `nan`, so that the caller can say what it found. A JSON string is classified like a CSV cell
+//! (Python loggers write `"tp": "8"`); JSON booleans, and integers an `f64` would change, are text.
 //!
 //! Limits ([`Limits`]): past them the reader stops with an error naming the line, never a panic or
 //! an unbounded allocation. A row is read whole only once it is known to fit [`MAX_ROW_BYTES`], so
@@ -77,6 +78,14 @@ impl Value {
             return Value::Empty;
         }
         match parse_number(text) {
+            // An integer an f64 would change (above 2^53) is kept as written:
+            // as a config it stays exact, as a metric it is not a number.
+            Some(number)
+                if number.abs() >= crate::spec::F64_EXACT_INTEGERS
+                    && crate::spec::exact_f64(text).is_none() =>
+            {
+                Value::Text(text.to_owned())
+            }
             Some(number) => Value::Number(number),
             None => Value::Text(text.to_owned()),
         }

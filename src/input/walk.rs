@@ -25,7 +25,8 @@ pub const MAX_FILES: usize = 20_000;
 pub struct Listing {
     /// Regular files (and broken links, whose read then fails), sorted.
     pub files: Vec<PathBuf>,
-    /// Every directory listed: adding a file to one changes the result.
+    /// Every directory listed: adding a file to one changes the result. Also the glob's
+    /// directory when it does not exist: making it changes the result too.
     pub dirs: Vec<PathBuf>,
     pub warnings: Vec<Warning>,
 }
@@ -77,7 +78,9 @@ fn expand_within(
         &root
     };
     if !start.is_dir() {
-        // Nothing to list; the caller says the glob matched nothing.
+        // Nothing to list; the caller says the glob matched nothing. Making the directory
+        // changes that, so `watch` waits for it (through its nearest ancestor).
+        listing.dirs.push(start.to_path_buf());
         return Ok(listing);
     }
     listing.dirs.push(start.to_path_buf());

@@ -21,6 +21,7 @@ pub fn compile(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
     let mut timings = std::mem::take(&mut model.timings);
     let spec_name = model.spec_path.display().to_string();
     let template = &model.template;
+    let _watched = model.watched();
     let alt = numbers::describe(&model.spec, &model.table);
     let compile = |table: &Table| -> Result<Compiled, Error> {
         let source = template::render(template, table, &spec_name, &alt, None)?;

@@ -75,6 +75,15 @@ impl Model {
             deps: self.deps.clone(),
         })
     }
+
+    /// Typst's work on this figure is bounded while the guard lives (see
+    /// [`crate::compile::budget`]).
+    fn watched(&self) -> crate::compile::budget::Watched {
+        crate::compile::budget::watch(crate::compile::budget::Job {
+            spec: self.spec_path.clone(),
+            template: self.template.path.clone(),
+        })
+    }
 }
 
 /// The compiled figure and the warnings compiling it gave.

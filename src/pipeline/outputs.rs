@@ -17,6 +17,7 @@ pub const MAX_PNG_PIXELS: f64 = 200e6;
 /// Every target's bytes, before anything is written, so a failure leaves
 /// the previous outputs as they were. Formats render on both cores.
 pub fn render(model: &mut Model, figure: &Figure) -> Result<Vec<Output>, Error> {
+    let _watched = model.watched();
     let document = &figure.compiled.document;
     let rendered: Vec<_> = model
         .targets

@@ -51,7 +51,13 @@ pub(super) fn parse_key_path(path: &str) -> Option<Vec<Key<'_>>> {
 }
 
 /// For "unknown field `titel`, expected one of `title`, ...": did you mean.
+/// For an integer beyond 64 bits, which serde_yaml cannot hold: quote it.
 pub(super) fn suggest_key(message: &str) -> Option<String> {
+    if message.contains("` as u128,") || message.contains("` as i128,") {
+        return Some(
+            "numbers in a spec are at most 64 bits; quote a larger one (`'123456789012345678901234'`) to keep its digits as text".into(),
+        );
+    }
     let rest = ["unknown field `", "unknown variant `"]
         .iter()
         .find_map(|head| message.split(head).nth(1))?;

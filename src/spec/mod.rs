@@ -16,6 +16,7 @@
 //! - `error` and `locate`: pointing an error at the YAML.
 
 mod check;
+mod decimal;
 mod error;
 mod glob_syntax;
 mod layers;
@@ -52,6 +53,7 @@ fn aliases(text: &str) -> impl Iterator<Item = usize> + '_ {
         None
     })
 }
+pub use decimal::{F64_EXACT_INTEGERS, canonical, compare_numbers, exact_f64};
 pub use error::{KeyError, Place, SpecError, SpecSource};
 pub use layers::{BaseDir, Set, Sources};
 pub use locate::{Key, closest, line_col};

@@ -207,36 +207,38 @@ impl Unit {
     }
 }
 
-/// A cell's key on an axis: numbers are normalised so that `08` and `8`
-/// are one column, and sort as numbers.
-pub fn canonical(value: &str) -> String {
-    match value.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
-        Ok(v) if v.is_finite() => v.to_string(),
-        _ => value.to_string(),
-    }
-}
-
 /// An axis value written in YAML as a number or a string.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(from = "ScalarRaw")]
+#[serde(try_from = "ScalarRaw")]
 pub struct ScalarText(pub String);
 
 #[derive(Deserialize)]
 #[serde(untagged, expecting = "expected a number or a text")]
 enum ScalarRaw {
     Int(i64),
+    UInt(u64),
     Float(f64),
     Text(String),
 }
 
-impl From<ScalarRaw> for ScalarText {
-    fn from(raw: ScalarRaw) -> Self {
-        ScalarText(match raw {
+impl TryFrom<ScalarRaw> for ScalarText {
+    type Error = String;
+
+    /// YAML reads an integer beyond 64 bits as the nearest `f64`, whose
+    /// digits are another number: refused, since the written digits are
+    /// gone by now.
+    fn try_from(raw: ScalarRaw) -> Result<Self, String> {
+        Ok(ScalarText(match raw {
             ScalarRaw::Int(i) => i.to_string(),
+            ScalarRaw::UInt(u) => u.to_string(),
+            ScalarRaw::Float(f) if f.fract() == 0.0 && f.abs() >= super::F64_EXACT_INTEGERS => {
+                return Err(format!(
+                    "the number {f:e} is too large for YAML to keep exactly (it reads integers beyond 64 bits as the nearest floating-point number); quote it, as in '123456789012345678901234', to keep its digits"
+                ));
+            }
             ScalarRaw::Float(f) => f.to_string(),
             ScalarRaw::Text(s) => s,
-        })
+        }))
     }
 }
 

@@ -4,7 +4,8 @@
 //! clock: page size and cell count within the documented limits). Partial
 //! state styles keep the rest of their defaults, odd output names (which
 //! the depfile must name) and odd numbers in the traces never make a cell
-//! lie.
+//! lie; configs beyond what `f64` holds keep their digits, and custom
+//! templates (missing, a directory, too large, in an odd path) fail cleanly.
 
 use proptest::prelude::*;
 
@@ -47,8 +48,9 @@ fn plausible(key: &str) -> Vec<&'static str> {
     match key {
         "title" | "subtitle" => vec!["'Peak memory'", "'A #_*$@<x> [b]'", "'内存 ✓'"],
         "units.label" => vec!["GiB", "''", "MB", "'%'"],
-        "units.input" => vec!["MiB", "GB", "B"],
-        "units.display" => vec!["GiB", "MiB", "GB", "TiB"],
+        // TB in, B out: 1e308 overflows on the way.
+        "units.input" => vec!["MiB", "GB", "B", "TB"],
+        "units.display" => vec!["GiB", "MiB", "GB", "TiB", "B"],
         "cells.failed.label" => vec!["OOM", "~", "''"],
         "cells.failed.fill" => vec!["'#000000'", "~"],
         "cells.failed.text" => vec!["x", "''"],
@@ -56,8 +58,18 @@ fn plausible(key: &str) -> Vec<&'static str> {
         "cells.invalid.fill" => vec!["'#ffff00'"],
         "cells.missing.text" => vec!["'?'"],
         "cells.missing.label" => vec!["none"],
+        "cells.missing.fill" => vec!["'#00ff00'", "~"],
+        "cells.invalid.text" => vec!["'n/a'", "''"],
         "axes.x.field" => vec!["pp", "tp"],
-        "axes.x.values" => vec!["4", "8", "'x'"],
+        "axes.x.values" => vec![
+            "4",
+            "8",
+            "'x'",
+            "9007199254740993",
+            "'123456789012345678901234567890'",
+            "18446744073709551617",
+            "1e43",
+        ],
         "axes.y.reverse" => vec!["true", "false"],
         "color.map" => vec!["viridis", "reds", "cividis", "['#000000', '#ffffff']"],
         "color.range" => vec!["100", "1000", "0.5"],
@@ -85,6 +97,13 @@ fn plausible(key: &str) -> Vec<&'static str> {
         "output.pdf-version" => vec!["1.5", "1.7", "2.0"],
         "inputs.rank" => vec!["'0'", "'7'"],
         "inputs.theory" => vec!["theoretical_memory_MB", "peak_allocated_MB"],
+        "template" => vec![
+            "small.typ.j2",
+            "missing.typ.j2",
+            "traces",
+            "huge.typ.j2",
+            "'a b/t.typ.j2'",
+        ],
         _ => vec!["1"],
     }
 }
@@ -104,6 +123,8 @@ fn entry() -> impl Strategy<Value = (&'static str, String)> {
         "cells.invalid.fill",
         "cells.missing.text",
         "cells.missing.label",
+        "cells.missing.fill",
+        "cells.invalid.text",
         "axes.x.field",
         "axes.x.values",
         "axes.y.reverse",
@@ -127,6 +148,7 @@ fn entry() -> impl Strategy<Value = (&'static str, String)> {
         "output.pdf-version",
         "inputs.rank",
         "inputs.theory",
+        "template",
     ]);
     keys.prop_flat_map(|key| {
         let value = prop_oneof![
@@ -148,6 +170,22 @@ fn value_for(key: &str, scalar: &str) -> String {
         "fonts.paths" => format!("[{scalar}]"),
         _ => scalar.to_string(),
     }
+}
+
+/// A config value for a trace's name: digits `f64` cannot hold, or spell
+/// another way.
+fn odd_config() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (3u64..100).prop_map(|n| n.to_string()),
+        prop::sample::select(vec![
+            "08",
+            "9007199254740992",
+            "9007199254740993",
+            "10000000000000000001",
+            "123456789012345678901234567890",
+        ])
+        .prop_map(str::to_string),
+    ]
 }
 
 /// Output bases with names a shell, make or a filesystem treat specially.
@@ -198,6 +236,9 @@ fn odd_number() -> impl Strategy<Value = String> {
             "123456789012345678901234567890",
             "0.1e1",
             "1E2",
+            "1e-400",
+            "-1e308",
+            "9007199254740993",
         ])
         .prop_map(str::to_string),
     ]
@@ -261,8 +302,16 @@ proptest! {
         entries in prop::collection::vec(entry(), 1..6),
         base in odd_base(),
         numbers in prop::collection::vec(odd_number(), 4),
+        config in odd_config(),
     ) {
         let f = Fixture::new();
+        f.write(
+            &format!("traces/memory_trace_rank0_wd8_tp{config}_pp1_dp1_exp1_expNumNone_l2_mbs1_nmbs1_gbs8_ts1.json"),
+            trace_json("40960.0", "61440.0"),
+        );
+        f.write("small.typ.j2", "#set page(width: 100pt, height: 40pt)\n{{ table.title|typ }}\n");
+        f.write("huge.typ.j2", "/".repeat((1 << 20) + 1));
+        f.write("a b/t.typ.j2", "#set page(width: 100pt, height: 40pt)\nx\n");
         f.trace(1, 1, 1, &trace_json(&numbers[0], &numbers[1]));
         f.trace(2, 4, 1, &trace_json(&numbers[2], &numbers[3]));
         f.trace(2, 2, 1, &trace_json("40960.0", "61440.0"));
@@ -277,7 +326,7 @@ proptest! {
             depfile: Some("fig.d".into()),
             ..BuildOptions::default()
         };
-        let text = format!("{text}-o out/{base:?}, traces {numbers:?}");
+        let text = format!("{text}-o out/{base:?}, traces {numbers:?}, tp {config}");
         match memheat::build(&f.path("spec.yaml"), &options, &Engine::default()) {
             Ok(built) => {
                 // Keys of a state not written keep their defaults.
@@ -295,6 +344,19 @@ proptest! {
                     if cell.state == memheat::table::CellState::Measured {
                         prop_assert!(cell.actual.is_some_and(f64::is_finite), "{text}");
                     }
+                }
+                // Configs keep their digits: none merges with another or
+                // prints as another number.
+                if !written("axes.x.values") && !written("axes.x.field") {
+                    let mut tps = built.table.y.labels.clone();
+                    tps.sort();
+                    let mut expected = vec![
+                        "1".to_string(),
+                        "2".to_string(),
+                        config.trim_start_matches('0').to_string(),
+                    ];
+                    expected.sort();
+                    prop_assert_eq!(tps, expected, "{}", text);
                 }
                 prop_assert!(built.geometry.page_width <= MAX_PAGE_PT, "{text}");
                 prop_assert!(built.geometry.page_height <= MAX_PAGE_PT, "{text}");

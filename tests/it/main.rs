@@ -8,6 +8,7 @@ mod extends;
 mod fuzz;
 mod golden;
 mod harden;
+mod hostile;
 mod init;
 mod inputs;
 mod numbers;

@@ -82,6 +82,20 @@ impl Drop for Watching {
     }
 }
 
+/// The example's trace of TP=1, PP=128.
+const TRACE: &str = "memory_trace_rank0_wd8192_tp1_pp128_dp64_exp1_expNumNone_l96_mbs1_nmbs384_gbs24576_ts30506.json";
+
+/// The example's specs and sweep, copied into a temporary directory.
+fn example_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("specs"), &dir.path().join("specs"));
+    copy_dir(
+        &repo().join("examples/485B"),
+        &dir.path().join("examples/485B"),
+    );
+    dir
+}
+
 /// The `actual` column of `memheat data` for the cell at (pp, tp).
 fn actual(dir: &Path, pp: &str, tp: &str) -> String {
     let (code, csv, stderr) = run_in(dir, &["data", "specs/485B.yaml"]);
@@ -95,12 +109,10 @@ fn actual(dir: &Path, pp: &str, tp: &str) -> String {
 
 #[test]
 fn watch_rebuilds_on_every_kind_of_change_and_survives_errors() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = example_copy();
     let d = dir.path();
-    copy_dir(&repo().join("specs"), &d.join("specs"));
-    copy_dir(&repo().join("examples/485B"), &d.join("examples/485B"));
     let traces = d.join("examples/485B/traces");
-    let name = "memory_trace_rank0_wd8192_tp1_pp128_dp64_exp1_expNumNone_l96_mbs1_nmbs384_gbs24576_ts30506.json";
+    let name = TRACE;
     let trace = traces.join(name);
     let original = std::fs::read_to_string(&trace).unwrap();
     assert!(original.contains(r#""peak_allocated_MB": 47796.48"#));
@@ -200,10 +212,8 @@ fn watch_rebuilds_on_every_kind_of_change_and_survives_errors() {
 /// next status line.
 #[test]
 fn a_watch_logging_into_a_watched_directory_does_not_feed_itself() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = example_copy();
     let d = dir.path();
-    copy_dir(&repo().join("specs"), &d.join("specs"));
-    copy_dir(&repo().join("examples/485B"), &d.join("examples/485B"));
     let log = d.join("examples/485B/traces/watch.log");
     let mut child = memheat()
         .args(["watch", "specs/485B.yaml"])
@@ -226,4 +236,68 @@ fn a_watch_logging_into_a_watched_directory_does_not_feed_itself() {
     let log = std::fs::read_to_string(&log).unwrap();
     assert_eq!(log.lines().count(), 1, "{log}");
     assert!(log.starts_with("built figures/485B.pdf"), "{log}");
+}
+
+/// The next rounds until one builds, and that one: a directory filled file
+/// by file may fail a few rounds first.
+fn until_built(watch: &mut Watching) -> String {
+    for _ in 0..100 {
+        let (status, _) = watch.next_round();
+        if status.contains("changed: built") {
+            return status;
+        }
+    }
+    panic!("no successful build in 100 rounds: {:#?}", watch.seen)
+}
+
+/// r18: the watch on a trace directory followed the directory's old inode,
+/// so after it was deleted and made again, or moved away and back, changes
+/// in it were never seen. Each time, a trace changed afterwards rebuilds.
+#[test]
+fn r18_a_watched_directory_deleted_or_moved_away_and_back_is_watched_again() {
+    let dir = example_copy();
+    let d = dir.path();
+    let traces = d.join("examples/485B/traces");
+    let name = TRACE;
+    let original = std::fs::read_to_string(traces.join(name)).unwrap();
+    let mut watch = Watching::start(d, &["specs/485B.yaml"]);
+    watch.next_round();
+    let mut peak = 20 * 1024;
+    let mut change_a_trace = |watch: &mut Watching| {
+        peak += 1024;
+        let text = original.replace("47796.48", &peak.to_string());
+        std::fs::write(traces.join(name), text).unwrap();
+        let (status, _) = watch.next_round();
+        assert!(
+            status.contains(&format!("{name} changed: built")),
+            "{status}"
+        );
+        assert_eq!(actual(d, "128", "1"), format!("{}", peak / 1024));
+    };
+
+    // Moved away: the build fails (the glob matches nothing); moved back, it
+    // builds, and the directory is watched again.
+    std::fs::rename(&traces, d.join("traces.away")).unwrap();
+    let (status, _) = watch.next_round();
+    assert!(
+        status.ends_with("1 of 1 spec(s) failed; fix and save to rebuild"),
+        "{status}"
+    );
+    std::fs::rename(d.join("traces.away"), &traces).unwrap();
+    until_built(&mut watch);
+    change_a_trace(&mut watch);
+
+    // Deleted, then made again file by file.
+    std::fs::remove_dir_all(&traces).unwrap();
+    watch.next_round();
+    copy_dir(&repo().join("examples/485B/traces"), &traces);
+    until_built(&mut watch);
+    change_a_trace(&mut watch);
+
+    // Deleted and replaced in one step, faster than a round.
+    copy_dir(&traces, &d.join("staging"));
+    std::fs::remove_dir_all(&traces).unwrap();
+    std::fs::rename(d.join("staging"), &traces).unwrap();
+    until_built(&mut watch);
+    change_a_trace(&mut watch);
 }

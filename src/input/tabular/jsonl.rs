@@ -186,7 +186,11 @@ impl Json {
             Json::Null => Value::Empty,
             Json::Bool(b) => Value::Text(b.to_string()),
             // serde_json refuses numbers out of f64's range, so this is finite.
-            Json::Number(n) => n.as_f64().map_or(Value::Empty, Value::Number),
+            // An integer an f64 would change is kept as written, as in a CSV.
+            Json::Number(n) => match n.as_i64().map(i128::from).or(n.as_u64().map(i128::from)) {
+                Some(i) if (i as f64) as i128 != i => Value::Text(i.to_string()),
+                _ => n.as_f64().map_or(Value::Empty, Value::Number),
+            },
             Json::String(s) => Value::from_cell(&s),
             container => {
                 let mut text = String::new();
@@ -358,7 +362,8 @@ mod tests {
                     ("list", t(r#"[1,"x",{"z":1,"y":null}]"#)),
                     ("empty", t("{}")),
                     ("s", t("nan")),
-                    ("big", n(18_446_744_073_709_551_615.0)),
+                    // An f64 would print it as 18446744073709552000.
+                    ("big", t("18446744073709551615")),
                 ]
             )]
         );

@@ -111,6 +111,12 @@ pub enum ScanErrorKind {
     Empty,
     /// More than `limit` bytes of keys and scalars outside skipped containers (see `read`).
     TooLarge { limit: usize },
+    /// More than `limit` of what `inside` says (scalar members of a rank, or ranks and scalar
+    /// members of the file).
+    TooManyMembers { limit: usize, inside: String },
+    /// A NUL byte, which JSON has nowhere (not even in a string), and which a sparse or
+    /// preallocated file is full of: reading stops at a hole, even inside a skipped container.
+    Nul,
 }
 
 impl ScanError {
@@ -163,6 +169,13 @@ impl fmt::Display for ScanError {
             ScanErrorKind::InvalidNumber { text } => write!(f, "invalid number `{text}`"),
             ScanErrorKind::InvalidString { reason } => write!(f, "invalid string: {reason}"),
             ScanErrorKind::Empty => f.write_str("empty document"),
+            ScanErrorKind::TooManyMembers { limit, inside } => write!(
+                f,
+                "more than {limit} {inside}, where a memory trace has a few dozen scalar members per rank"
+            ),
+            ScanErrorKind::Nul => f.write_str(
+                "a NUL byte, which JSON never holds (a file preallocated, or cut short by a crash?)",
+            ),
             ScanErrorKind::TooLarge { limit } => write!(
                 f,
                 "more than {} MiB of keys and scalar values outside arrays and objects, \
@@ -177,7 +190,11 @@ impl std::error::Error for ScanError {}
 
 /// Reads the top-level members of a trace document. See the module docs for what is validated.
 pub fn scan(bytes: &[u8]) -> Result<Vec<Rank>, ScanError> {
-    let mut p = Parser { b: bytes, pos: 0 };
+    let mut p = Parser {
+        b: bytes,
+        pos: 0,
+        members: 0,
+    };
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         p.pos = 3;
     }
@@ -242,7 +259,16 @@ enum Value {
 struct Parser<'a> {
     b: &'a [u8],
     pos: usize,
+    /// Ranks and scalar members read so far, against [`MAX_MEMBERS`].
+    members: usize,
 }
+
+/// Most scalar members of one rank: a tracer writes a few dozen. Each costs about a hundred bytes
+/// here and again in the run's numbers, so a 64 MiB file of `"k1":0,` members (7.5 million) cost
+/// 3 GB and 18 s before this limit.
+pub(crate) const MAX_RANK_MEMBERS: usize = 1024;
+/// Most ranks and scalar members of one file together: a trace of every rank of a large job.
+pub(crate) const MAX_MEMBERS: usize = 1 << 18;
 
 impl<'a> Parser<'a> {
     fn peek(&self) -> Option<u8> {
@@ -341,7 +367,9 @@ impl<'a> Parser<'a> {
             return Ok(ranks);
         }
         loop {
+            let start = self.pos;
             let key = self.key(Path::TOP)?;
+            self.count_member(start, None, 1)?;
             let path = Path {
                 rank: Some(&key),
                 member: None,
@@ -367,6 +395,26 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// One more rank (`rank` none) or scalar member of `rank`, its `nth`, starting at `start`.
+    fn count_member(
+        &mut self,
+        start: usize,
+        rank: Option<&str>,
+        nth: usize,
+    ) -> Result<(), ScanError> {
+        self.members += 1;
+        let (limit, inside) = match rank {
+            Some(rank) if nth > MAX_RANK_MEMBERS => {
+                (MAX_RANK_MEMBERS, format!("scalar members in rank `{rank}`"))
+            }
+            _ if self.members > MAX_MEMBERS => {
+                (MAX_MEMBERS, "ranks and scalar members in the file".into())
+            }
+            _ => return Ok(()),
+        };
+        Err(self.err(start, ScanErrorKind::TooManyMembers { limit, inside }))
+    }
+
     /// At `{` of a rank object: collects its scalar members, skips the rest.
     fn rank_object(&mut self, rank: &str) -> Result<Vec<(String, Scalar)>, ScanError> {
         self.pos += 1;
@@ -379,6 +427,7 @@ impl<'a> Parser<'a> {
             return Ok(members);
         }
         loop {
+            let start = self.pos;
             let key = self.key(here)?;
             let path = Path {
                 rank: Some(rank),
@@ -386,7 +435,10 @@ impl<'a> Parser<'a> {
             };
             self.colon(path)?;
             match self.value(path)? {
-                Value::Scalar(s) => members.push((key, s)),
+                Value::Scalar(s) => {
+                    self.count_member(start, Some(rank), members.len() + 1)?;
+                    members.push((key, s));
+                }
                 Value::Array | Value::Object => self.skip_container(path)?,
             }
             if !self.comma_or_end(here)? {
@@ -1462,12 +1514,18 @@ mod tests {
     }
 
     /// How `read` through small chunks disagrees with `scan` of the whole document, which it
-    /// must not: the same ranks, or the same error at the same offset, line and column.
+    /// must not: the same ranks, or the same error at the same offset, line and column. Except
+    /// that `read` may stop at a NUL byte (see `stream::hole`), which `scan` reads past.
     fn streamed_difference(bytes: &[u8]) -> Option<String> {
         let scanned = scan(bytes);
         [1, 5, 4096].into_iter().find_map(|chunk| {
             let streamed = stream::read_with(&mut std::io::Cursor::new(bytes), chunk, usize::MAX);
             match (&scanned, &streamed) {
+                (_, Err(ReadError::Scan(b)))
+                    if b.kind == ScanErrorKind::Nul && bytes.get(b.offset) == Some(&0) =>
+                {
+                    None
+                }
                 (Ok(a), Ok(b)) if a == b => None,
                 (Err(a), Err(ReadError::Scan(b))) if a == b => None,
                 _ => Some(format!(

@@ -10,7 +10,8 @@
 //!
 //! The kept bytes are bounded too: a document that cannot be a trace (a first byte other than `{`,
 //! anything after the top-level object) stops the read at once, and more than `MAX_KEPT_BYTES` of
-//! keys and scalars outside skipped containers is an error.
+//! keys and scalars outside skipped containers is an error. So does a hole (a block of NUL bytes),
+//! skipped containers included: JSON has no NUL, and a sparse file is made of them.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -45,6 +46,11 @@ pub(super) fn read_with<R: Read + Seek>(
     max_kept: usize,
 ) -> Result<Vec<Rank>, ReadError> {
     let kept = keep(reader, chunk, max_kept).map_err(ReadError::Io)?;
+    if let Some(at) = kept.nul_at {
+        return Err(ReadError::Scan(
+            locate(reader, at, ScanErrorKind::Nul).map_err(ReadError::Io)?,
+        ));
+    }
     let error = match (scan(&kept.bytes), kept.overflow_at) {
         (Ok(ranks), None) => return Ok(ranks),
         (Err(e), None) => e,
@@ -76,6 +82,8 @@ struct Kept {
     shifts: Vec<(usize, u64)>,
     /// Set when `max_kept` was reached: the file offset of the first byte not kept.
     overflow_at: Option<u64>,
+    /// The file offset of a NUL byte in the document, where reading stopped.
+    nul_at: Option<u64>,
 }
 
 impl Kept {
@@ -140,7 +148,12 @@ fn keep<R: Read>(reader: &mut R, chunk: usize, max_kept: usize) -> io::Result<Ke
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        if !keeper.feed(&buf[..n], offset) {
+        let nul = hole(&buf[..n]);
+        if !keeper.feed(&buf[..nul.unwrap_or(n)], offset) {
+            return Ok(keeper.kept);
+        }
+        if let Some(at) = nul {
+            keeper.kept.nul_at = Some(offset + at as u64);
             return Ok(keeper.kept);
         }
         offset += n as u64;
@@ -244,6 +257,19 @@ impl Keeper {
         self.kept.bytes.push(skipper.close());
         i + read
     }
+}
+
+/// Bytes apart that the search for holes looks at: a file system's block is 4 KiB or more.
+const HOLE_STRIDE: usize = 512;
+
+/// The first NUL byte of `chunk`, if it has a hole: a sparse file's holes, and a preallocated
+/// file's unwritten end, read as whole blocks of zeros, which even a skipped `samples` array
+/// may not hold (a sparse trace of hundreds of GB would be read to its end). One byte in every
+/// [`HOLE_STRIDE`] finds every block without a second pass over the chunk (the skip runs at
+/// memory speed); a lone NUL inside a skipped container is let through with the rest of it.
+fn hole(chunk: &[u8]) -> Option<usize> {
+    let sampled = chunk.iter().step_by(HOLE_STRIDE).any(|&b| b == 0) || chunk.last() == Some(&0);
+    sampled.then(|| memchr::memchr(0, chunk)).flatten()
 }
 
 /// The state after byte `c` in the top-level (`depth` 1) or a rank object (2).
@@ -365,7 +391,7 @@ mod tests {
     #[test]
     fn a_document_that_is_not_an_object_stops_the_read_at_once() {
         let mut garbage = Generated {
-            head: b"\0",
+            head: b"x",
             samples: 1 << 40, // a terabyte: never read
             tail: b"",
             at: 0,
@@ -418,5 +444,63 @@ mod tests {
             panic!("{e:?}")
         };
         assert_eq!(e, scan(doc.as_bytes()).unwrap_err());
+    }
+    /// A hole (a block of NULs) stops the read where it starts, inside `samples` (which is
+    /// otherwise skipped unread) as outside it: a sparse file is made of them.
+    #[test]
+    fn a_hole_stops_the_read_at_once() {
+        let with_hole = |head: &str, tail: &str| {
+            let mut doc = head.as_bytes().to_vec();
+            doc.extend([0; 4096]);
+            doc.extend(tail.as_bytes());
+            doc
+        };
+        for (doc, offset, column) in [
+            (
+                with_hole(r#"{"0": {"samples": [1, 2"#, r#"], "a": 1}}"#),
+                23,
+                24,
+            ),
+            (with_hole(r#"{"0": {"a": "x"#, r#""}}"#), 14, 15),
+            (with_hole("{\"0\": {\"a\": 1}}\n", ""), 16, 1),
+        ] {
+            for chunk in [3, 7, 1000, CHUNK] {
+                let e = read_with(&mut Cursor::new(&doc), chunk, MAX_KEPT_BYTES).unwrap_err();
+                let ReadError::Scan(e) = e else {
+                    panic!("{e:?}")
+                };
+                assert_eq!(
+                    (e.kind, e.offset, e.column),
+                    (ScanErrorKind::Nul, offset, column)
+                );
+            }
+        }
+        let mut sparse = Generated {
+            head: b"{\"0\": {\"samples\": [",
+            samples: u64::MAX / 2,
+            tail: b"]}}",
+            at: 0,
+        };
+        let kept = keep(&mut NulSamples(&mut sparse), CHUNK, MAX_KEPT_BYTES).unwrap();
+        assert_eq!(kept.nul_at, Some(19));
+        assert!(sparse.at <= CHUNK as u64, "read {} bytes", sparse.at);
+    }
+
+    /// A generated trace whose sample bytes are all NUL, as a sparse file's hole reads.
+    struct NulSamples<'a>(&'a mut Generated);
+
+    impl Read for NulSamples<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let head = self.0.head.len() as u64;
+            let start = self.0.at;
+            let n = self.0.read(buf)?;
+            for (i, byte) in buf[..n].iter_mut().enumerate() {
+                let at = start + i as u64;
+                if at >= head && at < head + self.0.samples {
+                    *byte = 0;
+                }
+            }
+            Ok(n)
+        }
     }
 }

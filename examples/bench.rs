@@ -19,6 +19,9 @@
 //! of R runs (default 5) after one warm-up build, so the page cache is warm:
 //! this measures memheat, not the disk.
 
+// A binary: its modules' `pub` items are for each other.
+#![allow(unreachable_pub)]
+
 #[path = "support/megatron_logs.rs"]
 mod megatron_logs;
 #[path = "support/synth.rs"]

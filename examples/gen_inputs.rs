@@ -8,6 +8,9 @@
 //! `nested/` and `table/` (see `examples/support/inputs.rs`). The committed
 //! `examples/485B-megatron/` is `megatron/` of this run.
 
+// A binary: its modules' `pub` items are for each other.
+#![allow(unreachable_pub)]
+
 #[path = "support/inputs.rs"]
 mod inputs;
 #[path = "support/megatron_logs.rs"]

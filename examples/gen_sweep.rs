@@ -9,6 +9,9 @@
 //! `--large` writes a benchmark sweep of FILES traces of SAMPLES samples each.
 //! `--table` also prints one row per config (TP, PP, status, GiB).
 
+// A binary: its modules' `pub` items are for each other.
+#![allow(unreachable_pub)]
+
 #[path = "support/synth.rs"]
 mod synth;
 

@@ -77,7 +77,7 @@ const MEMHEAT_REDS: [&str; 8] = [
 ];
 
 /// Names accepted by `color.map`, in the order the help lists them.
-pub const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "memheat-reds",
     "reds",
     "blues",
@@ -106,11 +106,11 @@ const SAMPLES: usize = 33;
 /// Evenly spaced colour stops, low to high, interpolated linearly in sRGB
 /// (as matplotlib's `LinearSegmentedColormap` and the Typst colorbar do).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ColorMap {
+pub(crate) struct ColorMap {
     stops: Vec<Color>,
 }
 
-pub fn named(name: &str) -> Option<ColorMap> {
+pub(crate) fn named(name: &str) -> Option<ColorMap> {
     let gradient = match name {
         "memheat-reds" => {
             let stops = MEMHEAT_REDS
@@ -152,21 +152,21 @@ pub fn named(name: &str) -> Option<ColorMap> {
 
 impl ColorMap {
     /// At least two stops; the spec check guarantees it.
-    pub fn from_stops(stops: Vec<Color>) -> ColorMap {
+    pub(crate) fn from_stops(stops: Vec<Color>) -> ColorMap {
         ColorMap { stops }
     }
 
-    pub fn reversed(mut self) -> ColorMap {
+    pub(crate) fn reversed(mut self) -> ColorMap {
         self.stops.reverse();
         self
     }
 
-    pub fn stops(&self) -> &[Color] {
+    pub(crate) fn stops(&self) -> &[Color] {
         &self.stops
     }
 
     /// The colour at `t` in [0, 1]; outside clips to the ends.
-    pub fn sample(&self, t: f64) -> Color {
+    pub(crate) fn sample(&self, t: f64) -> Color {
         let last = self.stops.len() - 1;
         let pos = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) } * last as f64;
         let i = (pos.floor() as usize).min(last.saturating_sub(1));
@@ -181,7 +181,7 @@ impl ColorMap {
 /// centre, linear on each side of it so that the centre gets the map's
 /// midpoint however far the ends are from it (matplotlib's TwoSlopeNorm).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Scale {
+pub(crate) struct Scale {
     pub lo: f64,
     pub hi: f64,
     /// Strictly inside (lo, hi); the spec check guarantees it.
@@ -190,7 +190,7 @@ pub struct Scale {
 
 impl Scale {
     /// Position in [0, 1] of `v` (outside the range: beyond, for clipping).
-    pub fn position(&self, v: f64) -> f64 {
+    pub(crate) fn position(&self, v: f64) -> f64 {
         let Scale { lo, hi, center } = *self;
         match center {
             Some(c) if v < c => 0.5 * (v - lo) / (c - lo),
@@ -200,7 +200,7 @@ impl Scale {
     }
 
     /// The value at position `t`: the inverse of [`Scale::position`].
-    pub fn value_at(&self, t: f64) -> f64 {
+    pub(crate) fn value_at(&self, t: f64) -> f64 {
         let Scale { lo, hi, center } = *self;
         match center {
             Some(c) if t < 0.5 => lo + (c - lo) * t / 0.5,
@@ -212,13 +212,13 @@ impl Scale {
 
 /// Grey level of a colour on a grayscale print or conversion, 0 to 255:
 /// Rec. 601 luma, as PIL's `convert("L")` and most printer drivers compute it.
-pub fn luma(c: Color) -> f64 {
+pub(crate) fn luma(c: Color) -> f64 {
     let [r, g, b] = c.0.map(f64::from);
     0.299 * r + 0.587 * g + 0.114 * b
 }
 
 /// WCAG relative luminance of an sRGB colour.
-pub fn luminance(c: Color) -> f64 {
+pub(crate) fn luminance(c: Color) -> f64 {
     let lin = |v: u8| {
         let s = v as f64 / 255.0;
         if s <= 0.04045 {
@@ -231,7 +231,7 @@ pub fn luminance(c: Color) -> f64 {
 }
 
 /// Black or white, whichever contrasts more with `fill` (as seaborn does).
-pub fn text_color(fill: Color) -> Color {
+pub(crate) fn text_color(fill: Color) -> Color {
     let l = luminance(fill);
     let with_black = (l + 0.05) / 0.05;
     let with_white = 1.05 / (l + 0.05);

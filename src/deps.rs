@@ -67,7 +67,7 @@ pub fn write(path: &Path, results: &[Result<Built, Box<Failed>>]) -> Result<(), 
 /// Writes the depfile `path` for outputs `written` that depend on `deps`:
 /// dated `started` (when the inputs began to be read), or, for a failed
 /// run (`None`), 1970.
-pub fn write_stamp(
+pub(crate) fn write_stamp(
     path: &Path,
     deps: &Deps,
     written: &[PathBuf],
@@ -105,7 +105,7 @@ pub fn write_stamp(
 }
 
 /// The depfile's text: `target` depends on everything in `deps`.
-pub fn render(target: &Path, deps: &Deps) -> Result<String, UnrepresentablePath> {
+pub(crate) fn render(target: &Path, deps: &Deps) -> Result<String, UnrepresentablePath> {
     let target = escape(&tidy(target), Side::Target)?;
     let mut prerequisites: Vec<PathBuf> = deps
         .files

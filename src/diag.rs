@@ -38,7 +38,7 @@ struct Record {
 }
 
 /// The warnings collected before a failure, then the error.
-pub fn failure(failed: &Failed, format: DiagnosticFormat) -> String {
+pub(crate) fn failure(failed: &Failed, format: DiagnosticFormat) -> String {
     let mut out = warnings(&failed.warnings, format);
     for record in error_records(&failed.error) {
         out.push_str(&print(&record, format));
@@ -46,7 +46,7 @@ pub fn failure(failed: &Failed, format: DiagnosticFormat) -> String {
     out
 }
 
-pub fn warnings(warnings: &[Warning], format: DiagnosticFormat) -> String {
+pub(crate) fn warnings(warnings: &[Warning], format: DiagnosticFormat) -> String {
     if format != DiagnosticFormat::Human {
         // Tools and editors get every warning, each on its own line.
         return warnings

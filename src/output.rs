@@ -37,7 +37,7 @@ static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Installs a handler that removes this process's temporary files and
 /// exits with 130 on SIGINT, SIGTERM or SIGHUP. Call once, from the binary.
-pub fn remove_temps_on_signal() {
+pub(crate) fn remove_temps_on_signal() {
     let _ = ctrlc::set_handler(|| exit_removing_temps(130));
 }
 
@@ -65,7 +65,7 @@ pub(crate) fn exit_removing_temps(code: i32) -> ! {
 /// date was just read) by the precise clock. So this reads the precise
 /// clock and waits until the coarse one has passed it: every later file,
 /// dated either way, is newer.
-pub fn file_clock_now() -> std::time::SystemTime {
+pub(crate) fn file_clock_now() -> std::time::SystemTime {
     let now = std::time::SystemTime::now();
     #[cfg(target_os = "linux")]
     {
@@ -90,7 +90,7 @@ pub fn file_clock_now() -> std::time::SystemTime {
 /// Writes every file whose bytes changed, or none of them; each written
 /// file is dated `modified` when given. Returns the files left as they
 /// were because they already held these bytes.
-pub fn write_all(
+pub(crate) fn write_all(
     files: &[(&Path, &[u8])],
     modified: Option<std::time::SystemTime>,
 ) -> Result<Vec<PathBuf>, ExportError> {
@@ -160,7 +160,7 @@ fn write_all_with(
 
 /// Dates the file `path` is (or links to) `time`, if it is a regular file;
 /// a missing file or a device is left as it is.
-pub fn redate(path: &Path, time: std::time::SystemTime) -> Result<(), ExportError> {
+pub(crate) fn redate(path: &Path, time: std::time::SystemTime) -> Result<(), ExportError> {
     let Ok(Target::Replace(real)) = target(path) else {
         return Ok(());
     };
@@ -324,7 +324,7 @@ fn lock(dir: &Path) -> Result<Option<std::fs::File>, ExportError> {
 }
 
 /// Whether a file name is one of the temporary files any build writes.
-pub fn is_temp_name(name: &str) -> bool {
+pub(crate) fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && name.contains(".memheat-")
 }
 

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::spec::Format;
 
 /// `fig.v2` + `pdf` is `fig.v2.pdf`, not `fig.pdf`.
-pub fn with_extension(base: &Path, ext: &str) -> PathBuf {
+pub(crate) fn with_extension(base: &Path, ext: &str) -> PathBuf {
     let mut name = base.as_os_str().to_owned();
     name.push(".");
     name.push(ext);
@@ -16,7 +16,7 @@ pub fn with_extension(base: &Path, ext: &str) -> PathBuf {
 /// Checks an output base and drops an output extension the user gave
 /// (`-o out/fig.pdf` means `out/fig`, not `out/fig.pdf.pdf`). An error is
 /// (message, hint).
-pub fn output_base(base: &Path) -> Result<PathBuf, (String, String)> {
+pub(crate) fn output_base(base: &Path) -> Result<PathBuf, (String, String)> {
     let shown = base.display();
     let text = base.as_os_str().to_string_lossy();
     // The last component as written: `Path::file_name` of `out/.` is `out`,
@@ -60,7 +60,7 @@ pub fn output_base(base: &Path) -> Result<PathBuf, (String, String)> {
 
 /// The first of `inputs` that writing `output` would replace, comparing
 /// canonical paths so that `a/../b` and symlinks are seen through.
-pub fn clobbers(output: &Path, inputs: &[PathBuf]) -> Option<PathBuf> {
+pub(crate) fn clobbers(output: &Path, inputs: &[PathBuf]) -> Option<PathBuf> {
     let target = canonical_target(output)?;
     inputs
         .iter()
@@ -86,7 +86,7 @@ fn canonical_target(path: &Path) -> Option<PathBuf> {
 /// `figures/x.pdf`, and an absolute path inside the working directory
 /// becomes relative to it. A `..` after a symlinked directory stays, since
 /// removing it would name a different place.
-pub fn tidy(path: &Path) -> PathBuf {
+pub(crate) fn tidy(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -119,7 +119,7 @@ pub fn tidy(path: &Path) -> PathBuf {
 
 /// A path for the terminal: tidied, with control characters escaped so a
 /// file name cannot move the cursor or ring the bell (`\u{1b}`).
-pub fn shown(path: &Path) -> String {
+pub(crate) fn shown(path: &Path) -> String {
     let text = tidy(path).display().to_string();
     if !text.chars().any(char::is_control) {
         return text;

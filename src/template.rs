@@ -14,10 +14,10 @@ use minijinja::{Environment, Error as JinjaError, ErrorKind, UndefinedBehavior};
 use crate::table::Table;
 
 /// The built-in template, compiled into the binary.
-pub const HEATMAP: &str = include_str!("../templates/heatmap.typ.j2");
+pub(crate) const HEATMAP: &str = include_str!("../templates/heatmap.typ.j2");
 
 /// Largest custom template, as for a spec file.
-pub const MAX_TEMPLATE_BYTES: u64 = crate::spec::MAX_SPEC_BYTES;
+pub(crate) const MAX_TEMPLATE_BYTES: u64 = crate::spec::MAX_SPEC_BYTES;
 
 /// Template instructions one figure may take.
 const TEMPLATE_FUEL: u64 = 10_000_000;
@@ -94,7 +94,7 @@ pub struct TemplateError {
 /// comment; `alt` is the figure's alternative text. `snap` is extra page
 /// width and height in pt, for a source that must reproduce a snapped page
 /// on its own.
-pub fn render(
+pub(crate) fn render(
     template: &Template,
     table: &Table,
     spec_path: &str,

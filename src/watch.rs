@@ -79,7 +79,7 @@ fn dup<T>(_: T) -> Option<std::fs::File> {
     None
 }
 
-pub struct Watcher {
+pub(crate) struct Watcher {
     watcher: RecommendedWatcher,
     events: Receiver<notify::Result<notify::Event>>,
     watched: BTreeSet<PathBuf>,
@@ -87,7 +87,7 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    pub fn new() -> Result<Watcher, WatchError> {
+    pub(crate) fn new() -> Result<Watcher, WatchError> {
         let (sender, events) = channel();
         Ok(Watcher {
             watcher: notify::recommended_watcher(sender)?,
@@ -99,7 +99,7 @@ impl Watcher {
 
     /// From now on, reports changes to the files and glob directories in `deps`, ignoring
     /// `outputs`. Returns how many files and directories that is.
-    pub fn follow<'a>(
+    pub(crate) fn follow<'a>(
         &mut self,
         deps: impl IntoIterator<Item = &'a Deps>,
         outputs: &[PathBuf],
@@ -149,7 +149,7 @@ impl Watcher {
 
     /// Blocks until something followed changes, then until events stop for a moment; returns
     /// the changed paths, sorted.
-    pub fn changed(&mut self) -> Result<Vec<PathBuf>, WatchError> {
+    pub(crate) fn changed(&mut self) -> Result<Vec<PathBuf>, WatchError> {
         let mut changed = BTreeSet::new();
         let mut first = None;
         loop {

@@ -45,7 +45,7 @@ pub(super) struct Face {
 
 impl Face {
     /// A face already parsed.
-    pub fn loaded(font: Font) -> Face {
+    pub(super) fn loaded(font: Font) -> Face {
         Face {
             info: font.info().clone(),
             data: font.data().clone(),
@@ -54,7 +54,7 @@ impl Face {
         }
     }
 
-    pub fn font(&self) -> Option<Font> {
+    pub(super) fn font(&self) -> Option<Font> {
         self.font
             .get_or_init(|| Font::new(self.data.clone(), self.index))
             .clone()

@@ -35,7 +35,7 @@ pub(super) fn escape(text: &str) -> String {
 }
 
 impl Location {
-    pub fn new(dir: &Path, dir_abs: &Path, spec: &Path) -> Result<Location, InitError> {
+    pub(super) fn new(dir: &Path, dir_abs: &Path, spec: &Path) -> Result<Location, InitError> {
         let spec_dir = match spec.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -50,7 +50,7 @@ impl Location {
     }
 
     /// `path` (under `dir`) as the spec names it: relative, with `/`.
-    pub fn path(&self, dir: &Path, path: &Path) -> String {
+    pub(super) fn path(&self, dir: &Path, path: &Path) -> String {
         let inside = path.strip_prefix(dir).unwrap_or(path);
         let joined = self.to_sweep.join(inside);
         let parts: Vec<String> = joined
@@ -61,11 +61,11 @@ impl Location {
     }
 
     /// A glob that matches exactly `path`.
-    pub fn literal(&self, dir: &Path, path: &Path) -> String {
+    pub(super) fn literal(&self, dir: &Path, path: &Path) -> String {
         escape(&self.path(dir, path))
     }
 
-    pub fn files(&self, dir: &Path, files: &[(PathBuf, usize)]) -> Vec<(String, usize)> {
+    pub(super) fn files(&self, dir: &Path, files: &[(PathBuf, usize)]) -> Vec<(String, usize)> {
         files
             .iter()
             .map(|(p, n)| (self.literal(dir, p), *n))

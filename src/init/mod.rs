@@ -40,14 +40,14 @@ const LOG_EXTENSIONS: [&str; 4] = ["log", "txt", "out", "err"];
 /// A choice between equally likely answers; the first option is the one
 /// taken when nobody can be asked.
 #[derive(Debug)]
-pub struct Question {
+pub(crate) struct Question {
     pub topic: String,
     pub options: Vec<String>,
 }
 
 /// What [`init`] made, and what was odd about the inputs.
 #[derive(Debug)]
-pub struct Initialized {
+pub(crate) struct Initialized {
     /// Where the spec was written; `None` when it went to standard output.
     pub spec: Option<PathBuf>,
     /// The spec's text.
@@ -101,7 +101,7 @@ impl InitError {
 /// settles ties between field names, by returning the index of an option.
 /// A failure carries the warnings found before it (files that could not
 /// be read).
-pub fn init(
+pub(crate) fn init(
     dir: &Path,
     spec: Option<&Path>,
     force: bool,

@@ -47,7 +47,7 @@ pub(super) struct Slot {
 }
 
 impl Slot {
-    pub fn varies(&self) -> bool {
+    pub(super) fn varies(&self) -> bool {
         self.distinct > 1
     }
 }

@@ -56,7 +56,7 @@ impl Draft {
 
     /// Why several traces of one cell are a problem, when they are: they
     /// differ in a field no axis shows, so the figure hides some of them.
-    pub fn crowding(&self) -> Option<String> {
+    pub(super) fn crowding(&self) -> Option<String> {
         let Source::Traces(traces) = &self.found.source else {
             return None;
         };

@@ -32,7 +32,7 @@ pub(super) struct Found {
 }
 
 impl Found {
-    pub fn reads(&self, path: &Path) -> bool {
+    pub(super) fn reads(&self, path: &Path) -> bool {
         self.files.contains(path)
     }
 }

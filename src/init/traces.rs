@@ -101,13 +101,13 @@ pub(super) struct Config {
 }
 
 impl Config {
-    pub fn key(&self, slot: usize) -> &str {
+    pub(super) fn key(&self, slot: usize) -> &str {
         self.slots[slot].key.as_deref().unwrap_or_default()
     }
 
     /// Captured fields that differ between traces of one cell, and how
     /// many cells have more than one trace.
-    pub fn crowded(&self) -> (usize, Vec<String>) {
+    pub(super) fn crowded(&self) -> (usize, Vec<String>) {
         let [x, y] = self.axes;
         let mut cells: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
         for i in 0..self.slots[x].values.len() {

@@ -30,7 +30,7 @@ pub(crate) use path_fields::tokens as path_tokens;
 use read::{FileRuns, parse, runs};
 use status::load_logs;
 pub(crate) use status::status_lines;
-pub use status::{LogEntry, Status};
+pub(crate) use status::{LogEntry, Status};
 
 use crate::progress::Report;
 use crate::spec::{BaseDir, Key, KeyError, Part, Sources, Units, X_DEFAULTS, Y_DEFAULTS};
@@ -96,7 +96,7 @@ struct Found {
 /// panel's), each against the directory of the file that wrote it, and
 /// reads every match, trace files in parallel. An error's keys are the
 /// part's; on an error, `sweep` holds what was read before it.
-pub fn load(
+pub(crate) fn load(
     part: &Part,
     units: &Units,
     sources: &Sources,

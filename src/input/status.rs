@@ -62,7 +62,7 @@ impl Outcomes {
 }
 
 /// Distinct configs the logs may name; a sweep has dozens.
-pub const MAX_LOGGED_CONFIGS: usize = 100_000;
+pub(super) const MAX_LOGGED_CONFIGS: usize = 100_000;
 
 /// Config fields of a line that `inputs.logs.line` does not give:
 /// `key=value` and `key: number`.

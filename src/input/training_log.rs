@@ -1153,6 +1153,10 @@ WARNING  this line is not an argument
 /// The fixture writer the example sweeps are made with, tested against
 /// the scanner here.
 #[cfg(test)]
+#[allow(
+    unreachable_pub,
+    reason = "the fixtures are shared with the examples, whose API they are"
+)]
 #[path = "../../examples/support/megatron_logs.rs"]
 mod megatron_fixtures;
 

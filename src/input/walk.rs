@@ -16,13 +16,13 @@ use glob::{MatchOptions, Pattern};
 use crate::warning::Warning;
 
 /// Directory entries one glob may list.
-pub const MAX_ENTRIES: usize = 200_000;
+pub(crate) const MAX_ENTRIES: usize = 200_000;
 /// Files one glob may match: more than any figure can show.
-pub const MAX_FILES: usize = 20_000;
+pub(crate) const MAX_FILES: usize = 20_000;
 
 /// What a glob found.
 #[derive(Debug, Default)]
-pub struct Listing {
+pub(crate) struct Listing {
     /// Regular files (and broken links, whose read then fails), sorted.
     pub files: Vec<PathBuf>,
     /// Every directory listed: adding a file to one changes the result. Also the glob's
@@ -32,7 +32,7 @@ pub struct Listing {
 }
 
 #[derive(Debug, PartialEq)]
-pub enum WalkError {
+pub(crate) enum WalkError {
     /// An invalid pattern, and the 0-based position of the problem.
     Pattern {
         message: String,
@@ -45,7 +45,7 @@ pub enum WalkError {
 }
 
 /// Expands `pattern` (already joined to its base directory).
-pub fn expand(pattern: &str) -> Result<Listing, WalkError> {
+pub(crate) fn expand(pattern: &str) -> Result<Listing, WalkError> {
     expand_within(pattern, MAX_ENTRIES, MAX_FILES)
 }
 
@@ -211,7 +211,7 @@ fn once_each(listing: &mut Listing) {
 
 /// The directory a glob's wildcards start in: `runs/*/t_*.json` → `runs`;
 /// `None` for a glob without wildcards.
-pub fn literal_dir(glob: &str) -> Option<PathBuf> {
+pub(crate) fn literal_dir(glob: &str) -> Option<PathBuf> {
     let literal: PathBuf = Path::new(glob)
         .components()
         .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))

@@ -51,7 +51,7 @@ const PERCENT_DECIMALS: u8 = 0;
 
 /// The figure's name in `\memheat` and the Typst module when `--name` does
 /// not give one: the spec's file name without its extension.
-pub fn default_name(spec_path: &std::path::Path) -> String {
+pub(crate) fn default_name(spec_path: &std::path::Path) -> String {
     spec_path
         .file_stem()
         .map_or_else(|| "figure".into(), |s| s.to_string_lossy().into_owned())
@@ -80,7 +80,7 @@ pub(crate) struct Place<'t> {
 
 impl Place<'_> {
     /// The lookup key: `tp=2,pp=64`, `panel=1,tp=2,pp=64` with panels.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         let panel = self
             .panel
             .map(|n| format!("panel={n},"))
@@ -92,7 +92,7 @@ impl Place<'_> {
     }
 
     /// The config in prose, within its grid: `tp=2, pp=64`.
-    pub fn config(&self) -> String {
+    pub(crate) fn config(&self) -> String {
         format!(
             "{}={}, {}={}",
             self.grid.y.field, self.y, self.grid.x.field, self.x
@@ -137,14 +137,14 @@ pub(crate) struct Summary<'t> {
 
 impl<'t> Summary<'t> {
     /// How many cells are in `state`.
-    pub fn count(&self, state: CellState) -> usize {
+    pub(crate) fn count(&self, state: CellState) -> usize {
         self.count
             .iter()
             .find(|(name, _)| *name == state.name())
             .map_or(0, |(_, n)| *n)
     }
 
-    pub fn of(places: &[Place<'t>]) -> Summary<'t> {
+    pub(crate) fn of(places: &[Place<'t>]) -> Summary<'t> {
         let has = |p: &Place, kind| p.cell.marks.iter().any(|m| m.kind == kind);
         let count = [
             CellState::Measured,
@@ -292,7 +292,7 @@ const BUILT_IN: [&str; 8] = [
 
 /// The figure's numbers in `format`; `name` names the figure in the `tex`
 /// and `typst` formats.
-pub fn render(model: &Model, format: DataFormat, name: &str) -> String {
+pub(crate) fn render(model: &Model, format: DataFormat, name: &str) -> String {
     match format {
         DataFormat::Csv => csv(model, &rows(model)),
         DataFormat::Json => json(model, rows(model)),

@@ -7,17 +7,17 @@ use super::{
 
 /// Longest title, label or cell-text template, in characters: a figure
 /// text longer than this is a mistake, and would lay out for seconds.
-pub const MAX_TEXT: usize = 500;
+pub(crate) const MAX_TEXT: usize = 500;
 /// Most thresholds.
-pub const MAX_ITEMS: usize = 256;
+pub(super) const MAX_ITEMS: usize = 256;
 /// Most values on one axis, and most cells in a figure: a 64 × 64 grid
 /// already takes seconds in Typst, and a sweep has a few dozen configs.
-pub const MAX_AXIS_VALUES: usize = 100;
-pub const MAX_CELLS: usize = 4096;
+pub(crate) const MAX_AXIS_VALUES: usize = 100;
+pub(crate) const MAX_CELLS: usize = 4096;
 /// Most panels in a figure: more would be too small to read side by side.
-pub const MAX_PANELS: usize = 8;
+pub(super) const MAX_PANELS: usize = 8;
 /// Largest gap between cells.
-pub const MAX_GAP_PT: f64 = 20.0;
+pub(super) const MAX_GAP_PT: f64 = 20.0;
 
 impl Spec {
     /// Checks that need more than one value at a time.

@@ -6,7 +6,7 @@
 /// are one column, and sort as numbers. An integer `f64` does not hold
 /// (`9007199254740993`, above 2^53) keeps its exact digits, so that it
 /// neither merges with its neighbour nor prints as another number.
-pub fn canonical(value: &str) -> String {
+pub(crate) fn canonical(value: &str) -> String {
     let text = value.trim();
     // The common case, a small integer, without the general path's allocations.
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
@@ -28,7 +28,7 @@ pub fn canonical(value: &str) -> String {
 /// `9007199254740993`, which would print as `9007199254740992`). A fraction
 /// is its nearest `f64`, as in any JSON or YAML reader: C's `%.17g` writes
 /// `0.10000000000000001` for 0.1.
-pub fn exact_f64(text: &str) -> Option<f64> {
+pub(crate) fn exact_f64(text: &str) -> Option<f64> {
     let text = text.trim();
     let v = text.parse::<f64>().ok().filter(|v| v.is_finite())?;
     if v.abs() < F64_EXACT_INTEGERS {
@@ -39,12 +39,12 @@ pub fn exact_f64(text: &str) -> Option<f64> {
 }
 
 /// Below this, every integer is an `f64` (2^53).
-pub const F64_EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+pub(crate) const F64_EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
 
 /// The order of two axis values that are numbers (see [`canonical`]):
 /// by value, exactly, also where `f64` cannot tell them apart. `None`
 /// unless both are.
-pub fn compare_numbers(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+pub(crate) fn compare_numbers(a: &str, b: &str) -> Option<std::cmp::Ordering> {
     let number = |v: &str| {
         v.parse::<f64>()
             .ok()

@@ -101,13 +101,13 @@ impl KeyError {
 
 /// The spec file as read, kept for locating errors.
 #[derive(Debug, Clone)]
-pub struct SpecSource {
+pub(crate) struct SpecSource {
     pub path: PathBuf,
     pub text: String,
 }
 
 impl SpecSource {
-    pub fn error(&self, e: KeyError) -> SpecError {
+    pub(crate) fn error(&self, e: KeyError) -> SpecError {
         self.error_at(locate(&self.text, &e.keys), e.message, e.hint)
     }
 
@@ -131,7 +131,7 @@ impl SpecSource {
 
     /// The directory relative paths in the spec resolve against; empty for
     /// the working directory, so that messages say `out/fig.pdf`, not `./out/fig.pdf`.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new(""))
     }
 }

@@ -26,7 +26,7 @@ use crate::paths::shown;
 
 /// Most spec files one spec may read through `extends`, itself included. A
 /// longer chain is a mistake, and `extends: [a, a, ...]` must not multiply.
-pub const MAX_SPEC_FILES: usize = 16;
+pub(super) const MAX_SPEC_FILES: usize = 16;
 
 /// Which layer wrote a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +213,7 @@ impl FromStr for Set {
 /// Where each value of a spec came from: the spec, the bases it extends
 /// (in the order they were read) and the `--set` flags.
 #[derive(Debug)]
-pub struct Sources {
+pub(crate) struct Sources {
     files: Vec<SpecSource>,
     flags: Vec<String>,
     tree: Node,
@@ -224,7 +224,7 @@ pub struct Sources {
 
 /// The directory a path-valued key resolves against, and how to name it
 /// in a message.
-pub struct BaseDir<'a> {
+pub(crate) struct BaseDir<'a> {
     pub dir: &'a Path,
     pub described: String,
 }
@@ -265,7 +265,7 @@ impl Sources {
     }
 
     /// The spec given on the command line.
-    pub fn spec(&self) -> &SpecSource {
+    pub(crate) fn spec(&self) -> &SpecSource {
         &self.files[0]
     }
 
@@ -333,7 +333,7 @@ impl Sources {
     }
 
     /// Locates a problem found after parsing in the layer that wrote it.
-    pub fn error(&self, mut e: KeyError) -> SpecError {
+    pub(crate) fn error(&self, mut e: KeyError) -> SpecError {
         e.keys = self.written(&e.keys).to_vec();
         match self.tree.find(&e.keys).origin {
             Origin::File(i) => self.files[i].error(e),
@@ -369,7 +369,7 @@ impl Sources {
 
     /// Relative paths resolve against the directory of the file that
     /// wrote them, and a `--set` path against the working directory.
-    pub fn dir_of(&self, keys: &[Key]) -> BaseDir<'_> {
+    pub(crate) fn dir_of(&self, keys: &[Key]) -> BaseDir<'_> {
         match self.tree.find(self.written(keys)).origin {
             Origin::File(0) => BaseDir {
                 dir: self.files[0].dir(),

@@ -11,7 +11,7 @@ pub enum Key<'a> {
 }
 
 /// 1-based line and column (in chars) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..floor_char_boundary(text, offset)];
     let line = before.matches('\n').count() + 1;
@@ -70,7 +70,7 @@ pub(super) fn suggest_key(message: &str) -> Option<String> {
 }
 
 /// The candidate a typo most likely meant, if any is close enough.
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let (distance, best) = candidates
         .iter()
         .map(|c| {
@@ -182,7 +182,7 @@ pub(super) fn token_span(text: &str, index: usize) -> Range<usize> {
 
 /// Finds the value of a key path in block-style YAML source, for errors
 /// found after deserialising. Falls back to the deepest key found.
-pub fn locate(text: &str, keys: &[Key]) -> Option<Range<usize>> {
+pub(super) fn locate(text: &str, keys: &[Key]) -> Option<Range<usize>> {
     find(text, keys).map(|(value, _)| value)
 }
 

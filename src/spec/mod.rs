@@ -25,8 +25,8 @@ mod schema;
 mod units;
 mod values;
 
-pub use crate::colormap::Color;
-pub use check::{MAX_AXIS_VALUES, MAX_CELLS, MAX_TEXT};
+pub(crate) use crate::colormap::Color;
+pub(crate) use check::{MAX_AXIS_VALUES, MAX_CELLS, MAX_TEXT};
 
 /// Byte offsets of the YAML aliases in `text`: a `*` that starts a token,
 /// outside quotes and comments.
@@ -53,25 +53,26 @@ fn aliases(text: &str) -> impl Iterator<Item = usize> + '_ {
         None
     })
 }
-pub use decimal::{F64_EXACT_INTEGERS, canonical, compare_numbers, exact_f64};
-pub use error::{KeyError, Place, SpecError, SpecSource};
-pub use layers::{BaseDir, Set, Sources};
-pub use locate::{Key, closest, line_col};
+pub(crate) use decimal::{F64_EXACT_INTEGERS, canonical, compare_numbers, exact_f64};
+pub(crate) use error::{KeyError, Place, SpecError, SpecSource};
+pub use layers::Set;
+pub(crate) use layers::{BaseDir, Sources};
+pub(crate) use locate::{Key, closest, line_col};
 pub use schema::*;
-pub use values::*;
+pub(crate) use values::*;
 
 /// Most YAML aliases (`*name`) a spec may use. serde_yaml expands each
 /// alias in full, so nested ones multiply: a 10 KB spec of aliases of
 /// aliases grew to gigabytes. 16 bounds that to a few hundred times the
 /// file (which is at most [`MAX_SPEC_BYTES`]).
-pub const MAX_ALIASES: usize = 16;
+pub(crate) const MAX_ALIASES: usize = 16;
 /// Largest spec file.
-pub const MAX_SPEC_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_SPEC_BYTES: u64 = 1 << 20;
 
 /// Parses and checks a spec: its own text, the bases it `extends` (each
 /// read through `read`, which applies the limits of a spec file), and the
 /// `--set` flags over them.
-pub fn parse(
+pub(crate) fn parse(
     spec: SpecSource,
     flags: &[Set],
     read: &mut dyn FnMut(&std::path::Path) -> std::io::Result<String>,

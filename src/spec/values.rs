@@ -375,7 +375,7 @@ impl Length {
 
 /// Column and text widths of systems venues, in Typst points (1/72 in).
 /// TeX points (1/72.27 in) from the class files are converted.
-pub const WIDTH_PRESETS: &[(&str, f64)] = &[
+pub(crate) const WIDTH_PRESETS: &[(&str, f64)] = &[
     // usenix2019_v3.sty: a 7 in text block, columns 0.33 in apart.
     ("usenix-column", 3.335 * 72.0),
     ("usenix-text", 7.0 * 72.0),
@@ -625,4 +625,4 @@ pub enum PdfArchival {
     A3u,
 }
 
-pub const DPI_RANGE: std::ops::RangeInclusive<u32> = 10..=2400;
+pub(crate) const DPI_RANGE: std::ops::RangeInclusive<u32> = 10..=2400;

@@ -24,17 +24,17 @@ use std::fmt;
 mod stream;
 pub(crate) mod values;
 
-pub use stream::{ReadError, read};
+pub(crate) use stream::{ReadError, read};
 
 /// One top-level member of the trace document.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rank {
+pub(crate) struct Rank {
     pub key: String,
     pub value: RankValue,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum RankValue {
+pub(crate) enum RankValue {
     /// The member was an object: its scalar members, in document order (duplicates kept; callers take the last).
     /// Members that are arrays or objects (e.g. `samples`) are skipped, not materialised.
     Object(Vec<(String, Scalar)>),
@@ -46,7 +46,7 @@ pub enum RankValue {
 /// A scalar member value. `Number` is always finite: out-of-range literals such as `1e400` are
 /// rejected (as serde_json does) so that non-finite values only ever come from explicit tokens.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Scalar {
+pub(crate) enum Scalar {
     Number(f64),
     NonFinite(NonFinite),
     Str(String),
@@ -56,7 +56,7 @@ pub enum Scalar {
 
 /// Python's non-standard float tokens, kept distinct from numbers so callers can report them verbatim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NonFinite {
+pub(crate) enum NonFinite {
     NaN,
     Infinity,
     NegInfinity,
@@ -82,7 +82,7 @@ impl fmt::Display for NonFinite {
 /// Why and where a scan failed. `offset` is a byte offset; `line` and `column` are 1-based and
 /// `column` counts characters (not bytes) of the line, for editor-friendly messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScanError {
+pub(crate) struct ScanError {
     pub kind: ScanErrorKind,
     pub offset: usize,
     pub line: usize,
@@ -90,7 +90,7 @@ pub struct ScanError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScanErrorKind {
+pub(crate) enum ScanErrorKind {
     /// The file ends inside a value. `inside` is the key path being read, e.g. `0.samples` or `` (top level).
     Truncated { inside: String },
     /// An unexpected byte/char. `expected` says what was wanted ("`,` or `}`", "a value", "a string key", ...).
@@ -189,7 +189,7 @@ impl fmt::Display for ScanError {
 impl std::error::Error for ScanError {}
 
 /// Reads the top-level members of a trace document. See the module docs for what is validated.
-pub fn scan(bytes: &[u8]) -> Result<Vec<Rank>, ScanError> {
+pub(crate) fn scan(bytes: &[u8]) -> Result<Vec<Rank>, ScanError> {
     let mut p = Parser {
         b: bytes,
         pos: 0,

@@ -30,13 +30,13 @@ const LOOKAHEAD: usize = 64;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     Io(io::Error),
     Scan(ScanError),
 }
 
 /// Reads the top-level members of the trace document in `reader`; see the module docs.
-pub fn read<R: Read + Seek>(reader: &mut R) -> Result<Vec<Rank>, ReadError> {
+pub(crate) fn read<R: Read + Seek>(reader: &mut R) -> Result<Vec<Rank>, ReadError> {
     read_with(reader, CHUNK, MAX_KEPT_BYTES)
 }
 

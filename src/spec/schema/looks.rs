@@ -34,11 +34,11 @@ pub struct AxisDefaults {
     pub title: &'static str,
 }
 
-pub const X_DEFAULTS: AxisDefaults = AxisDefaults {
+pub(crate) const X_DEFAULTS: AxisDefaults = AxisDefaults {
     field: "pp",
     title: "Pipeline Parallelism (PP)",
 };
-pub const Y_DEFAULTS: AxisDefaults = AxisDefaults {
+pub(crate) const Y_DEFAULTS: AxisDefaults = AxisDefaults {
     field: "tp",
     title: "Tensor Parallelism (TP)",
 };
@@ -101,7 +101,7 @@ fn memory_range() -> [f64; 2] {
 }
 
 /// The metric that is a ratio, not an amount of memory.
-pub const RATIO: &str = "ratio";
+pub(crate) const RATIO: &str = "ratio";
 
 impl ColorSpec {
     /// The range written, else 0 to 2 for the ratio (1, "as predicted",
@@ -419,6 +419,6 @@ impl Style {
 }
 
 /// Tick labels and legend relative to `font-size`.
-pub const TICK_SCALE: f64 = 0.9;
+pub(crate) const TICK_SCALE: f64 = 0.9;
 const DEFAULT_FONT: &str = "Libertinus Serif";
 const DEFAULT_FONT_SIZE: f64 = 7.0;

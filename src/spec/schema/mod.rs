@@ -10,8 +10,8 @@ mod looks;
 use serde::Deserialize;
 
 pub(crate) use defaults::{default_log_line, tracer_filename};
-pub use inputs::*;
-pub use looks::*;
+pub(crate) use inputs::*;
+pub(crate) use looks::*;
 
 use super::values::*;
 use super::{Key, KeyError};

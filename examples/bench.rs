@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use memheat::compile::Engine;
+use memheat::Engine;
 use memheat::{BuildOptions, Built};
 
 const USAGE: &str =

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    memheat::cli::run(memheat::cli::Cli::parse())
+    memheat::run(memheat::Cli::parse())
 }
 
 /// The system's allocator, except that an allocation it refuses while
@@ -39,7 +39,7 @@ unsafe impl GlobalAlloc for Allocator {
 
 fn checked(ptr: *mut u8, bytes: usize) -> *mut u8 {
     if ptr.is_null() {
-        memheat::compile::budget::refused(bytes);
+        memheat::allocation_refused(bytes);
     }
     ptr
 }

@@ -25,10 +25,10 @@ const TICK: Duration = Duration::from_millis(20);
 /// Seconds one step (filling and compiling, or exporting) may take: the
 /// largest grid memheat accepts (64 × 64) compiles in 2.3 s on a 2-core VM,
 /// so this leaves a slow machine 25 times that.
-pub const TYPST_SECONDS: u64 = 60;
+pub(crate) const TYPST_SECONDS: u64 = 60;
 /// Resident memory of the process while Typst works: the 64 × 64 grid
 /// peaks at 581 MiB.
-pub const TYPST_MEMORY_MIB: u64 = 4096;
+pub(crate) const TYPST_MEMORY_MIB: u64 = 4096;
 
 /// What a figure was doing when it went over its budget.
 #[derive(Debug, Clone)]
@@ -101,7 +101,7 @@ static HANDLER: OnceLock<Handler> = OnceLock::new();
 /// Sets what happens past the budget: report the error and end the
 /// process. Without a handler, it is printed to stderr as `error: …`. The
 /// process exits with 1 when the handler returns. Call once, from the binary.
-pub fn on_overrun(handler: impl Fn(&Overrun) + Send + Sync + 'static) {
+pub(crate) fn on_overrun(handler: impl Fn(&Overrun) + Send + Sync + 'static) {
     let _ = HANDLER.set(Box::new(handler));
 }
 

@@ -120,14 +120,14 @@ fn describes(entries: &[Entry], files: &[&[u8]]) -> bool {
 
 /// Most directory entries looked at under one font directory: a font
 /// directory is a few hundred files, `/` is a mistake.
-pub const MAX_FONT_ENTRIES: usize = 20_000;
+pub(crate) const MAX_FONT_ENTRIES: usize = 20_000;
 /// Most bytes of font files read from one font directory. Typst keeps
 /// every face in memory; a full CJK collection is about 100 MiB.
-pub const MAX_FONT_BYTES: u64 = 512 << 20;
+pub(crate) const MAX_FONT_BYTES: u64 = 512 << 20;
 
 /// What a font directory gave: faces, and what the build now depends on.
 #[derive(Default)]
-pub struct FoundFonts {
+pub(crate) struct FoundFonts {
     pub fonts: Vec<Font>,
     /// Every font file read, sorted.
     pub files: Vec<PathBuf>,
@@ -140,7 +140,7 @@ pub struct FoundFonts {
 /// Reads the font files under `dir` and its subdirectories, as typst-cli's
 /// `--font-path` does: names ending in .ttf, .otf, .ttc or .otc (any case),
 /// links followed, in name order so that two runs add faces in one order.
-pub fn search_fonts(dir: &Path) -> Result<FoundFonts, String> {
+pub(crate) fn search_fonts(dir: &Path) -> Result<FoundFonts, String> {
     if !dir.is_dir() {
         return Err(if dir.exists() {
             "it is not a directory".into()

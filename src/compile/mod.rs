@@ -21,11 +21,11 @@ use typst::utils::{LazyHash, PicoStr};
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 
-pub use budget::{Overrun, on_overrun};
+pub(crate) use budget::{Overrun, on_overrun};
 use fonts::Face;
-pub use fonts::{FoundFonts, MAX_FONT_BYTES, MAX_FONT_ENTRIES, search_fonts};
+pub(crate) use fonts::search_fonts;
 
-pub mod budget;
+pub(crate) mod budget;
 mod font_file;
 mod fonts;
 
@@ -146,7 +146,7 @@ impl Engine {
     }
 
     /// Compiles a figure. `auto_size` says which page dimensions Typst
-    /// sized to the content (width, height); those snap up to [`SNAP_PT`].
+    /// sized to the content (width, height); those snap up to `SNAP_PT`.
     pub fn compile(
         &self,
         source: String,
@@ -180,7 +180,7 @@ impl Engine {
 /// Auto-sized pages grow to a whole multiple of 1/150 in, so that PNGs at
 /// 150, 300 and 600 DPI have whole, exactly proportional pixel sizes. Done
 /// here rather than in Typst, where it would mean laying the figure out twice.
-pub const SNAP_PT: f64 = 72.0 / 150.0;
+pub(crate) const SNAP_PT: f64 = 72.0 / 150.0;
 
 /// Returns the snapped document and what the first page grew by, in pt.
 fn snap(document: PagedDocument, (width, height): (bool, bool)) -> (PagedDocument, (f64, f64)) {

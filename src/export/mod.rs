@@ -48,7 +48,7 @@ pub enum ExportError {
 
 /// A vector PDF with the fonts embedded. Byte-identical across runs: no
 /// clock, no version string; `SOURCE_DATE_EPOCH` sets a creation date.
-pub fn pdf(document: &PagedDocument, output: &Output) -> Result<Vec<u8>, ExportError> {
+pub(crate) fn pdf(document: &PagedDocument, output: &Output) -> Result<Vec<u8>, ExportError> {
     let fail = |messages: Vec<String>| ExportError::Pdf(messages.join("; "));
     let mut standards = vec![match output.pdf_version {
         PdfVersion::V1_4 => PdfStandard::V_1_4,
@@ -106,7 +106,11 @@ fn source_date_epoch() -> Option<Timestamp> {
 /// The page as SVG, text as paths-with-glyph-definitions (typst-svg), with
 /// the figure's `<title>` and alternative text (`<desc>`) first, where
 /// screen readers look for them.
-pub fn svg(document: &PagedDocument, title: &str, desc: &str) -> Result<Vec<u8>, ExportError> {
+pub(crate) fn svg(
+    document: &PagedDocument,
+    title: &str,
+    desc: &str,
+) -> Result<Vec<u8>, ExportError> {
     let page = document.pages().first().ok_or(ExportError::NoPage)?;
     let svg = typst_svg::svg(page, &typst_svg::SvgOptions::default());
     let text = format!(

@@ -39,7 +39,7 @@ use walk::WalkError;
 
 /// One run of the sweep: a trace, a training log, a table's row.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Run {
+pub(crate) struct Run {
     pub path: PathBuf,
     /// The line of a table's row; `None` for a file that is one run.
     pub line: Option<usize>,
@@ -50,7 +50,7 @@ pub struct Run {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunValues {
+pub(crate) struct RunValues {
     /// Finite numeric scalar fields of the rank, in input units.
     pub numbers: BTreeMap<String, f64>,
     /// The `actual` field, in input units.
@@ -61,10 +61,10 @@ pub struct RunValues {
 
 /// Why a trace gives no value; the warning says more.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unusable(pub String);
+pub(crate) struct Unusable(pub String);
 
 #[derive(Debug, Default)]
-pub struct Sweep {
+pub(crate) struct Sweep {
     pub runs: Vec<Run>,
     pub log: Vec<LogEntry>,
     pub warnings: Vec<Warning>,

@@ -21,7 +21,7 @@ pub enum Status {
 
 /// A config line of a status log.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogEntry {
+pub(crate) struct LogEntry {
     pub path: PathBuf,
     pub line: usize,
     pub status: Status,
@@ -30,13 +30,13 @@ pub struct LogEntry {
 
 impl LogEntry {
     /// The `seq` capture (the default pattern takes the `Config N` number).
-    pub fn seq(&self) -> Option<f64> {
+    pub(crate) fn seq(&self) -> Option<f64> {
         self.captures.get("seq")?.trim().parse().ok()
     }
 
     /// Which of two entries is later: by `seq` where the pattern captures
     /// one, else by where it was read.
-    pub fn order(&self, other: &LogEntry) -> std::cmp::Ordering {
+    pub(crate) fn order(&self, other: &LogEntry) -> std::cmp::Ordering {
         self.seq()
             .partial_cmp(&other.seq())
             .unwrap_or(std::cmp::Ordering::Equal)

@@ -130,14 +130,14 @@ pub(super) fn legend(spec: &Spec, cells: &[&Cell], map: &ColorMap) -> Vec<Legend
 
 /// Grey levels closer than this (of 255) read as one on a grayscale print
 /// next to each other; the complaint that led to it was about 232 and 242.
-pub const GRAY_APART: f64 = 32.0;
+pub(crate) const GRAY_APART: f64 = 32.0;
 
 /// Pairs of swatches a grayscale print would not tell apart: the figure's
 /// state and mark swatches (shown in the legend or not) and the low end of
 /// the colour scale. A border or a mark tells swatches apart whatever their
 /// grey; swatches alike in those are compared by the luma of their fill and
 /// of their mark's colour. One message per pair, naming both.
-pub fn grayscale_clashes(spec: &Spec, table: &Table) -> Vec<String> {
+pub(crate) fn grayscale_clashes(spec: &Spec, table: &Table) -> Vec<String> {
     let map = color_map(spec);
     let cells: Vec<&Cell> = table.cells().collect();
     let mut swatches: Vec<(String, LegendEntry)> = legend(spec, &cells, &map)

@@ -42,7 +42,7 @@ use marks::*;
 use metrics::*;
 use text::*;
 
-pub use marks::{GRAY_APART, grayscale_clashes};
+pub(crate) use marks::grayscale_clashes;
 pub(crate) use marks::{color_title, rule};
 pub(crate) use metrics::Metric;
 pub(crate) use text::{compact, fixed};
@@ -273,7 +273,7 @@ impl Table {
 /// The figure: one grid per part of the spec (see [`Spec::parts`]), on one
 /// colour scale, with one colorbar and one legend. `sweeps` are the parts'
 /// data, in order.
-pub fn build(spec: &Spec, sweeps: &[Sweep]) -> Result<(Table, Vec<Warning>), KeyError> {
+pub(crate) fn build(spec: &Spec, sweeps: &[Sweep]) -> Result<(Table, Vec<Warning>), KeyError> {
     let mut warnings = Vec::new();
     check_metrics(spec, sweeps)?;
     let rules = Rules::new(spec)?;

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use memheat::compile::Engine;
-use memheat::table::CellState;
+use memheat::CellState;
+use memheat::Engine;
 use memheat::{BuildOptions, Built};
 
 use crate::util::{

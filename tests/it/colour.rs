@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use memheat::Built;
-use memheat::table::CellState;
+use memheat::CellState;
 
 use crate::errors::{Fixture, trace_json};
 use crate::util::{Png, close, memheat, pdf_text};
@@ -220,7 +220,7 @@ fn marked_cells(spec: &std::path::Path, sets: &[&str]) -> Vec<(String, [u8; 3], 
             sets: flags,
             ..memheat::BuildOptions::default()
         };
-        let built = memheat::build(spec, &options, &memheat::compile::Engine::default()).unwrap();
+        let built = memheat::build(spec, &options, &memheat::Engine::default()).unwrap();
         (built, Png::read(&dir.path().join(format!("{name}.png"))))
     };
     let (built, real) = build("real", None);

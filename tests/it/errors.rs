@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use memheat::compile::Engine;
-use memheat::table::CellState;
+use memheat::CellState;
+use memheat::Engine;
 use memheat::{BuildOptions, Built, Failed};
 
 use crate::util::pdf_text;
@@ -85,7 +85,7 @@ fn warnings(built: &Built) -> Vec<String> {
 }
 
 /// The cell at TP (row label) and PP (column label).
-pub fn cell(built: &Built, tp: &str, pp: &str) -> memheat::table::Cell {
+pub fn cell(built: &Built, tp: &str, pp: &str) -> memheat::Cell {
     let row = built.table.y.labels.iter().position(|l| l == tp).unwrap();
     let col = built.table.x.labels.iter().position(|l| l == pp).unwrap();
     built.table.rows[row][col].clone()

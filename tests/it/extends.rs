@@ -2,7 +2,7 @@
 //! paper's figures extend one base spec in another directory.
 
 use memheat::BuildOptions;
-use memheat::compile::Engine;
+use memheat::Engine;
 
 use crate::errors::{Fixture, good, trace_json};
 use crate::util::{Png, pdf_text};

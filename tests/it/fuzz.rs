@@ -9,7 +9,7 @@
 
 use proptest::prelude::*;
 
-use memheat::compile::Engine;
+use memheat::Engine;
 use memheat::{BuildOptions, MAX_PAGE_PT};
 
 use crate::errors::{Fixture, trace_json};
@@ -332,7 +332,7 @@ proptest! {
                 // Keys of a state not written keep their defaults.
                 let written = |key: &str| entries.iter().any(|(k, _)| *k == key);
                 let failed = crate::errors::cell(&built, "2", "1");
-                prop_assert_eq!(failed.state, memheat::table::CellState::Failed, "{}", text);
+                prop_assert_eq!(failed.state, memheat::CellState::Failed, "{}", text);
                 if !written("cells.failed.fill") {
                     prop_assert_eq!(failed.fill.map(|c| c.0), Some([0xCC; 3]), "{}", text);
                 }
@@ -341,7 +341,7 @@ proptest! {
                 }
                 // A measured cell shows a finite number, never a made-up one.
                 for cell in built.table.rows.iter().flatten() {
-                    if cell.state == memheat::table::CellState::Measured {
+                    if cell.state == memheat::CellState::Measured {
                         prop_assert!(cell.actual.is_some_and(f64::is_finite), "{text}");
                     }
                 }

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use memheat::BuildOptions;
-use memheat::compile::Engine;
+use memheat::Engine;
 
 use crate::util::{Png, repo};
 

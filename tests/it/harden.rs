@@ -21,7 +21,7 @@ fn r18_one_key_of_a_state_keeps_its_other_defaults() {
     );
     let built = f.build().unwrap();
     let failed = cell(&built, "2", "1");
-    assert_eq!(failed.state, memheat::table::CellState::Failed);
+    assert_eq!(failed.state, memheat::CellState::Failed);
     assert_eq!(failed.fill.map(|c| c.0), Some([0xCC, 0xCC, 0xCC]));
     assert_eq!(failed.lines, ["—"]);
     let labels: Vec<&str> = built

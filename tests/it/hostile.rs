@@ -3,7 +3,7 @@
 //! inputs that broke it.
 
 use crate::errors::{Fixture, SPEC, cell, good, trace_json};
-use memheat::table::CellState;
+use memheat::CellState;
 
 // ----------------------------------------------------------------- numbers
 

@@ -302,7 +302,7 @@ fn tex_table_typst_and_csv_escape_hostile_values() {
     // The Typst module compiles, and gives back each value exactly.
     let module = data(d, &["small.yaml", "--format", "typst"]);
     let check = |extra: &str| {
-        memheat::compile::Engine::default()
+        memheat::Engine::default()
             .compile(format!("{module}{extra}"), (true, true))
             .map(|_| ())
             .map_err(|e| e.to_string())

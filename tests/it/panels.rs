@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use memheat::compile::Engine;
-use memheat::table::CellState;
+use memheat::CellState;
+use memheat::Engine;
 use memheat::{BuildOptions, Built};
 
 use crate::util::{Png, close, pdf_text, repo, run_in};

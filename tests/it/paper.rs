@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use memheat::compile::Engine;
+use memheat::Engine;
 
 use crate::errors::{Fixture, good, trace_json};
 use crate::harden::have_make;

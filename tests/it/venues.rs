@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use memheat::compile::Engine;
-use memheat::table::CellState;
+use memheat::CellState;
+use memheat::Engine;
 use memheat::{BuildOptions, Built, Set};
 
 use crate::util::{example_spec, pdf_named_fonts, pdf_page_size, pdf_text_sizes, repo, run_in};

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use memheat::compile::Engine;
+use memheat::Engine;
 
 use crate::errors::{Fixture, good, trace_json};
 use crate::util::{Png, memheat, pdf_text, repo, run_in};
@@ -351,7 +351,7 @@ fn svg_and_typ_outputs_reproduce_the_figure_and_pdf_version_is_1_5() {
     let typ = std::fs::read_to_string(dir.path().join("fig.typ")).unwrap();
     let engine = Engine::default();
     let compiled = engine.compile(typ, (false, false)).unwrap();
-    let again = memheat::export::png(&compiled.document, 60).unwrap();
+    let again = memheat::png_of(&compiled.document, 60).unwrap();
     std::fs::write(dir.path().join("again.png"), again).unwrap();
     let again = Png::read(&dir.path().join("again.png"));
     assert_eq!((again.width, again.height), (png.width, png.height));

@@ -21,18 +21,60 @@ pub(super) const MAX_GAP_PT: f64 = 20.0;
 
 impl Spec {
     /// Checks that need more than one value at a time.
-    /// Every problem found, not only the first, so one run reports them all.
+    /// Every problem found, not only the first, so one run reports them all;
+    /// too many panels or thresholds stops there, before they are looked at.
     pub(super) fn check(&self) -> Result<(), Vec<KeyError>> {
+        if let Some(too_many) = self.too_many_panels() {
+            return Err(vec![too_many]);
+        }
         let mut errors = Vec::new();
+        self.check_parts(&mut errors);
+        self.check_texts(&mut errors);
+        errors.extend(self.check_unit_texts());
+        if let Some(too_many) = self.too_many_thresholds() {
+            errors.push(too_many);
+            return Err(errors);
+        }
+        self.check_color(&mut errors);
+        self.check_thresholds(&mut errors);
+        self.check_cells(&mut errors);
+        self.check_output(&mut errors);
+        self.check_style(&mut errors);
+        errors.extend(self.check_text_sizes());
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn too_many_panels(&self) -> Option<KeyError> {
         use Key::Field as F;
         if self.panels.len() > MAX_PANELS {
-            errors.push(KeyError::new(
+            return Some(KeyError::new(
                 &[F("panels")],
                 format!("{} panels is too many", self.panels.len()),
                 Some(format!("a figure has at most {MAX_PANELS} panels")),
             ));
-            return Err(errors);
         }
+        None
+    }
+
+    fn too_many_thresholds(&self) -> Option<KeyError> {
+        use Key::Field as F;
+        if self.thresholds.len() > MAX_ITEMS {
+            return Some(KeyError::new(
+                &[F("thresholds")],
+                format!("{} thresholds is too many", self.thresholds.len()),
+                Some(format!("use at most {MAX_ITEMS}")),
+            ));
+        }
+        None
+    }
+
+    /// Inputs or panels, the panel columns, and each part's inputs and axes.
+    fn check_parts(&self, errors: &mut Vec<KeyError>) {
+        use Key::Field as F;
         if self.panels.is_empty() && self.inputs.is_none() {
             errors.push(KeyError::new(
                 &[],
@@ -52,6 +94,11 @@ impl Spec {
         for part in self.parts() {
             errors.extend(check_part(&part).into_iter().map(|e| part.error(e)));
         }
+    }
+
+    /// Titles, labels and cell-text templates: none longer than [`MAX_TEXT`].
+    fn check_texts(&self, errors: &mut Vec<KeyError>) {
+        use Key::Field as F;
         let texts = [
             (vec![F("title")], self.title.as_deref()),
             (vec![F("subtitle")], self.subtitle.as_deref()),
@@ -88,15 +135,11 @@ impl Spec {
                 ));
             }
         }
-        errors.extend(self.check_unit_texts());
-        if self.thresholds.len() > MAX_ITEMS {
-            errors.push(KeyError::new(
-                &[F("thresholds")],
-                format!("{} thresholds is too many", self.thresholds.len()),
-                Some(format!("use at most {MAX_ITEMS}")),
-            ));
-            return Err(errors);
-        }
+    }
+
+    /// The colour range, its centre, the ticks and the map.
+    fn check_color(&self, errors: &mut Vec<KeyError>) {
+        use Key::Field as F;
         let [lo, hi] = self.color.range();
         if !(lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite()) {
             errors.push(KeyError::new(
@@ -148,6 +191,11 @@ impl Spec {
                 }),
             ));
         }
+    }
+
+    /// Each threshold compares with exactly one finite number.
+    fn check_thresholds(&self, errors: &mut Vec<KeyError>) {
+        use Key::Field as F;
         for (i, t) in self.thresholds.iter().enumerate() {
             let Some(comparison) = t.comparison() else {
                 errors.push(KeyError::new(
@@ -166,6 +214,11 @@ impl Spec {
                 ));
             }
         }
+    }
+
+    /// Cell text: one source of it, and a sane number of decimals.
+    fn check_cells(&self, errors: &mut Vec<KeyError>) {
+        use Key::Field as F;
         if self.cells.text.is_some()
             && let Some(form) = self.cells.form
         {
@@ -185,6 +238,11 @@ impl Spec {
                 Some("use 0 to 6".into()),
             ));
         }
+    }
+
+    /// DPI and the list of formats.
+    fn check_output(&self, errors: &mut Vec<KeyError>) {
+        use Key::Field as F;
         if !DPI_RANGE.contains(&self.output.dpi) {
             errors.push(KeyError::new(
                 &[F("output"), F("dpi")],
@@ -212,6 +270,11 @@ impl Spec {
                 ));
             }
         }
+    }
+
+    /// Aspect, gap, a venue width without a venue, and every size in range.
+    fn check_style(&self, errors: &mut Vec<KeyError>) {
+        use Key::Field as F;
         if let Some(aspect) = self.style.aspect {
             if self.style.width.is_none() || self.style.height.is_some() {
                 errors.push(KeyError::new(
@@ -278,12 +341,6 @@ impl Spec {
                     Some(format!("use {}pt to {}pt", limit.start(), limit.end())),
                 ));
             }
-        }
-        errors.extend(self.check_text_sizes());
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
         }
     }
 

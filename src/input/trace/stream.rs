@@ -324,7 +324,7 @@ fn locate<R: Read + Seek>(reader: &mut R, at: u64, kind: ScanErrorKind) -> io::R
             }
             None => 0,
         };
-        column += super::chars(&head[line_start..]);
+        column += super::skip::chars(&head[line_start..]);
     }
     Ok(ScanError {
         kind,

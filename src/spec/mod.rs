@@ -22,6 +22,7 @@ mod glob_syntax;
 mod layers;
 mod locate;
 mod schema;
+mod set_flag;
 mod units;
 mod values;
 
@@ -55,10 +56,10 @@ fn aliases(text: &str) -> impl Iterator<Item = usize> + '_ {
 }
 pub(crate) use decimal::{F64_EXACT_INTEGERS, canonical, compare_numbers, exact_f64};
 pub(crate) use error::{KeyError, Place, SpecError, SpecSource};
-pub use layers::Set;
 pub(crate) use layers::{BaseDir, Sources};
 pub(crate) use locate::{Key, closest, line_col};
 pub use schema::*;
+pub use set_flag::Set;
 pub(crate) use values::*;
 
 /// Most YAML aliases (`*name`) a spec may use. serde_yaml expands each

@@ -321,23 +321,7 @@ fn table_runs(
     };
     out.records_outcomes = status.is_some();
     for row in &table.rows {
-        let mut captures = path_fields.clone();
-        let mut numbers = BTreeMap::new();
-        for (name, value) in &row.fields {
-            let text = match value {
-                Value::Number(n) => {
-                    numbers.insert(name.to_string(), *n);
-                    n.to_string()
-                }
-                Value::Text(t) => t.clone(),
-                Value::Empty => continue,
-            };
-            let lower = name.to_ascii_lowercase();
-            if lower != **name {
-                captures.entry(lower).or_insert_with(|| text.clone());
-            }
-            captures.insert(name.to_string(), text);
-        }
+        let (captures, numbers) = row_fields(row, path_fields);
         let content = match row.get(&actual) {
             Some(Value::Number(n)) => Ok(RunValues {
                 actual: *n,
@@ -358,33 +342,58 @@ fn table_runs(
             _ => Err(Unusable(format!("no `{actual}` value"))),
         };
         if let Some(column) = &status {
-            match row.get(column) {
-                Some(Value::Text(word)) => match inputs.outcomes.of(word) {
-                    Some(status) => out.entries.push(LogEntry {
-                        path: path.to_path_buf(),
-                        line: row.line,
-                        status,
-                        captures: captures.clone(),
-                    }),
-                    None => at(
-                        out,
-                        row.line,
-                        format!(
-                            "`{column}` is {word:?}, which `inputs.outcomes` names neither a success nor a failure; the row's outcome is unknown"
-                        ),
-                    ),
-                },
-                _ => at(
-                    out,
-                    row.line,
-                    format!("no `{column}` value; the row's outcome is unknown"),
-                ),
+            match row_outcome(row, column, inputs) {
+                Ok(status) => out.entries.push(LogEntry {
+                    path: path.to_path_buf(),
+                    line: row.line,
+                    status,
+                    captures: captures.clone(),
+                }),
+                Err(why) => at(out, row.line, why),
             }
         }
         out.runs.push(Run {
             line: Some(row.line),
             ..run(path, captures, content)
         });
+    }
+}
+
+/// A row's config fields (each column's text, under its name and its
+/// lower-case name, over the path's fields) and its numeric fields.
+fn row_fields(
+    row: &table::Row,
+    path_fields: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, BTreeMap<String, f64>) {
+    let mut captures = path_fields.clone();
+    let mut numbers = BTreeMap::new();
+    for (name, value) in &row.fields {
+        let text = match value {
+            Value::Number(n) => {
+                numbers.insert(name.to_string(), *n);
+                n.to_string()
+            }
+            Value::Text(t) => t.clone(),
+            Value::Empty => continue,
+        };
+        let lower = name.to_ascii_lowercase();
+        if lower != **name {
+            captures.entry(lower).or_insert_with(|| text.clone());
+        }
+        captures.insert(name.to_string(), text);
+    }
+    (captures, numbers)
+}
+
+/// The outcome a row's status `column` names, or why it names none.
+fn row_outcome(row: &table::Row, column: &str, inputs: &Inputs) -> Result<Status, String> {
+    match row.get(column) {
+        Some(Value::Text(word)) => inputs.outcomes.of(word).ok_or_else(|| {
+            format!(
+                "`{column}` is {word:?}, which `inputs.outcomes` names neither a success nor a failure; the row's outcome is unknown"
+            )
+        }),
+        _ => Err(format!("no `{column}` value; the row's outcome is unknown")),
     }
 }
 

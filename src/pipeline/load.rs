@@ -7,7 +7,7 @@ use super::{BuildOptions, Model, Timings, sorted};
 use crate::compile::{self, Engine};
 use crate::export::ExportError;
 use crate::progress::Report;
-use crate::spec::{self, Format, Key, KeyError, Sources, Spec, SpecSource};
+use crate::spec::{self, Format, Key, KeyError, Part, Sources, Spec, SpecSource};
 use crate::table::{self, CellState, Table};
 use crate::{Deps, Error, Failed, Template, Warning, input, output, paths};
 
@@ -64,36 +64,20 @@ pub fn load(
         .map(std::sync::Arc::new);
     let engine = fonts.as_deref().unwrap_or(engine);
     check_font(&spec, &sources, engine).map_err(|e| fail(e, warnings.clone(), &deps))?;
-    let report = Report::new(options.progress.as_ref(), spec_path);
     let parts = spec.parts();
-    let mut sweeps = Vec::with_capacity(parts.len());
-    for part in &parts {
-        let mut sweep = input::Sweep::default();
-        let loaded = timings.time("load", || {
-            input::load(
-                part,
-                &spec.units,
-                &sources,
-                options.traces.as_deref(),
-                report,
-                &mut sweep,
-            )
-        });
-        deps.files.extend(sweep.inputs.iter().cloned());
-        deps.dirs.extend(sweep.dirs.iter().cloned());
-        warnings.extend(sweep.warnings.iter().map(|w| w.clone().about(part)));
-        if let Err(e) = loaded {
-            let e = KeyError {
-                message: part.named(&e.message),
-                ..e
-            };
-            return Err(fail(sources.error(e).into(), sorted(warnings), &deps));
-        }
-        if !sweep.records_outcomes && !sweep.runs.is_empty() {
-            warnings.push(Warning::new(spec_path, part.named(NO_OUTCOMES)));
-        }
-        sweeps.push(sweep);
-    }
+    let loaded = timings.time("load", || {
+        load_sweeps(
+            spec_path,
+            &spec,
+            &parts,
+            &sources,
+            options,
+            &mut deps,
+            &mut warnings,
+        )
+    });
+    let sweeps =
+        loaded.map_err(|e| fail(sources.error(e).into(), sorted(warnings.clone()), &deps))?;
     let (table, table_warnings) = timings
         .time("table", || table::build(&spec, &sweeps))
         .map_err(|e| fail(sources.error(e).into(), sorted(warnings.clone()), &deps))?;
@@ -123,6 +107,46 @@ pub fn load(
         fonts,
         sources,
     })
+}
+
+/// Each part's inputs, read; what they warn about goes to `warnings` and
+/// what they read to `deps`, whether or not a part fails.
+fn load_sweeps(
+    spec_path: &Path,
+    spec: &Spec,
+    parts: &[Part],
+    sources: &Sources,
+    options: &BuildOptions,
+    deps: &mut Deps,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<input::Sweep>, KeyError> {
+    let report = Report::new(options.progress.as_ref(), spec_path);
+    let mut sweeps = Vec::with_capacity(parts.len());
+    for part in parts {
+        let mut sweep = input::Sweep::default();
+        let loaded = input::load(
+            part,
+            &spec.units,
+            sources,
+            options.traces.as_deref(),
+            report,
+            &mut sweep,
+        );
+        deps.files.extend(sweep.inputs.iter().cloned());
+        deps.dirs.extend(sweep.dirs.iter().cloned());
+        warnings.extend(sweep.warnings.iter().map(|w| w.clone().about(part)));
+        if let Err(e) = loaded {
+            return Err(KeyError {
+                message: part.named(&e.message),
+                ..e
+            });
+        }
+        if !sweep.records_outcomes && !sweep.runs.is_empty() {
+            warnings.push(Warning::new(spec_path, part.named(NO_OUTCOMES)));
+        }
+        sweeps.push(sweep);
+    }
+    Ok(sweeps)
 }
 
 /// The output files: `-o` or `output.path` (relative to the file that

@@ -62,49 +62,23 @@ pub(super) fn grid(
     let x_labels = axis_labels(&axes.x, runs.keys().chain(logged.keys()).map(|k| &k.0));
     let y_labels = axis_labels(&axes.y, runs.keys().chain(logged.keys()).map(|k| &k.1));
     check_grid(axes, &x_labels, &y_labels)?;
-    // Only an order memheat chose needs saying; listed values keep theirs.
+    let seen = Seen {
+        runs: &runs,
+        logged: &logged,
+    };
     for (labels, field, pick, listed) in [
         (&x_labels, &x_field, 0usize, axes.x.values.is_some()),
         (&y_labels, &y_field, 1usize, axes.y.values.is_some()),
     ] {
-        if listed {
-            continue;
+        // Only an order memheat chose needs saying; listed values keep theirs.
+        if !listed {
+            warnings.extend(text_among_numbers(labels, field, pick, &seen));
         }
-        let is_number = |v: &String| v.parse::<f64>().is_ok_and(f64::is_finite);
-        let Some(odd) = labels.iter().find(|v| !is_number(v)) else {
-            continue;
-        };
-        if !labels.iter().any(is_number) {
-            continue;
-        }
-        let key_has = |k: &CellKey| if pick == 0 { &k.0 == odd } else { &k.1 == odd };
-        let path = runs
-            .iter()
-            .find(|(k, _)| key_has(k))
-            .map(|(_, r)| r[0].path.clone())
-            .or_else(|| {
-                logged
-                    .iter()
-                    .find(|(k, _)| key_has(k))
-                    .map(|(_, l)| l[0].path.clone())
-            })
-            .unwrap_or_default();
-        warnings.push(Warning::new(
-            &path,
-            format!(
-                "`{field}` is `{odd}` here, not a number; the axis puts numbers first, in numeric order, then text"
-            ),
-        ));
     }
     for key in runs.keys().chain(logged.keys()).collect::<BTreeSet<_>>() {
         if !x_labels.contains(&key.0) || !y_labels.contains(&key.1) {
-            let path = runs
-                .get(key)
-                .map(|r| r[0].path.clone())
-                .or_else(|| logged.get(key).map(|l| l[0].path.clone()))
-                .unwrap_or_default();
             warnings.push(Warning::new(
-                &path,
+                &seen.first_path(|k| k == key),
                 format!(
                     "config {} is not among the axes' `values`; not shown",
                     describe(key)
@@ -149,6 +123,52 @@ pub(super) fn grid(
         labels: y_labels,
     };
     Ok((x, y, rows))
+}
+
+/// The configs a sweep's runs and log entries name, for warnings that
+/// point at the file that named one.
+pub(super) struct Seen<'a, 's> {
+    pub(super) runs: &'a BTreeMap<CellKey, Vec<&'s Run>>,
+    pub(super) logged: &'a BTreeMap<CellKey, Vec<&'s LogEntry>>,
+}
+
+impl Seen<'_, '_> {
+    /// The first file naming a config that `wanted` picks.
+    pub(super) fn first_path(&self, wanted: impl Fn(&CellKey) -> bool) -> PathBuf {
+        self.runs
+            .iter()
+            .find(|(k, _)| wanted(k))
+            .map(|(_, r)| r[0].path.clone())
+            .or_else(|| {
+                self.logged
+                    .iter()
+                    .find(|(k, _)| wanted(k))
+                    .map(|(_, l)| l[0].path.clone())
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A text value on an axis of numbers, which sorts after them: said once,
+/// at the file that named it. `pick` is the axis (0 for x, 1 for y).
+pub(super) fn text_among_numbers(
+    labels: &[String],
+    field: &str,
+    pick: usize,
+    seen: &Seen,
+) -> Option<Warning> {
+    let is_number = |v: &String| v.parse::<f64>().is_ok_and(f64::is_finite);
+    let odd = labels.iter().find(|v| !is_number(v))?;
+    if !labels.iter().any(is_number) {
+        return None;
+    }
+    let path = seen.first_path(|k| if pick == 0 { &k.0 == odd } else { &k.1 == odd });
+    Some(Warning::new(
+        &path,
+        format!(
+            "`{field}` is `{odd}` here, not a number; the axis puts numbers first, in numeric order, then text"
+        ),
+    ))
 }
 
 pub(super) fn axis_labels<'a>(

@@ -27,6 +27,13 @@ pub struct UnrepresentablePath {
     pub reason: &'static str,
 }
 
+impl UnrepresentablePath {
+    /// What to do about it.
+    pub(crate) fn hint(&self) -> String {
+        "rename it (or the directory it is in), or build without --deps".into()
+    }
+}
+
 /// What a figure depends on: every file read, and every directory a glob
 /// listed (adding or removing a matching file changes its mtime).
 #[derive(Debug, Clone, Default, PartialEq)]

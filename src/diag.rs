@@ -184,54 +184,11 @@ fn error_records(e: &Error) -> Vec<Record> {
             ));
             records
         }
-        Error::Export(crate::export::ExportError::BadOutput { message, hint }) => {
-            vec![plain(message.clone(), vec![hint.clone()], None)]
-        }
-        Error::Export(crate::export::ExportError::PdfNeedsDate) => vec![plain(
-            e.to_string(),
-            vec!["set it, e.g. to the last commit's time: SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)".into()],
-            None,
+        other => vec![plain(
+            other.to_string(),
+            other.hints(),
+            other.spec().map(shown),
         )],
-        Error::Export(crate::export::ExportError::WouldOverwrite { .. }) => vec![plain(
-            e.to_string(),
-            vec!["choose another `output.path` or -o; memheat never replaces a file it reads".into()],
-            None,
-        )],
-        Error::Figure { spec, hint, .. } => {
-            vec![plain(e.to_string(), vec![hint.clone()], Some(shown(spec)))]
-        }
-        Error::Export(crate::export::ExportError::TooManyPixels { .. }) => vec![plain(
-            e.to_string(),
-            vec!["lower `output.dpi` or --dpi; 300 is print quality".into()],
-            None,
-        )],
-        Error::Budget(overrun) => vec![plain(
-            e.to_string(),
-            vec![match overrun.exceeded {
-                crate::compile::budget::Exceeded::Time { .. } => "a template that loops for this long is almost always a bug; if it is not, raise the limit with MEMHEAT_TYPST_SECONDS=N",
-                crate::compile::budget::Exceeded::Allocation { .. } => "the system refused it; a template that needs this much memory at once is almost always a bug (a string or array repeated a huge number of times)",
-                crate::compile::budget::Exceeded::Memory { .. } => "a template that needs this much memory is almost always a bug (`range` with a huge bound); if it is not, raise the limit with MEMHEAT_TYPST_MEMORY_MIB=N",
-            }
-            .into()],
-            Some(shown(&overrun.job.spec)),
-        )],
-        Error::Watch(_) => vec![plain(
-            e.to_string(),
-            vec!["on Linux, a full inotify table is the usual cause: raise fs.inotify.max_user_watches, or stop other watchers".into()],
-            None,
-        )],
-        Error::Deps(_) => vec![plain(
-            e.to_string(),
-            vec!["rename it (or the directory it is in), or build without --deps".into()],
-            None,
-        )],
-        Error::Init(init) => vec![plain(e.to_string(), vec![init.hint()], None)],
-        Error::NoData { spec, .. } => vec![plain(
-            e.to_string(),
-            vec![],
-            Some(shown(spec)),
-        )],
-        other => vec![plain(other.to_string(), vec![], None)],
     }
 }
 

@@ -71,3 +71,30 @@ impl std::fmt::Display for Failed {
         self.error.fmt(f)
     }
 }
+
+impl Error {
+    /// What to do about it, for the errors that are one message; the
+    /// others (spec, template, Typst and strict-mode errors) carry their
+    /// hints with their places.
+    pub(crate) fn hints(&self) -> Vec<String> {
+        match self {
+            Error::Export(e) => e.hint().into_iter().collect(),
+            Error::Figure { hint, .. } => vec![hint.clone()],
+            Error::Budget(overrun) => vec![overrun.hint()],
+            Error::Watch(e) => vec![e.hint()],
+            Error::Deps(e) => vec![e.hint()],
+            Error::Init(e) => vec![e.hint()],
+            _ => vec![],
+        }
+    }
+
+    /// The spec a whole-figure error is about, when the message does not
+    /// already name a file.
+    pub(crate) fn spec(&self) -> Option<&std::path::Path> {
+        match self {
+            Error::Figure { spec, .. } | Error::NoData { spec, .. } => Some(spec),
+            Error::Budget(overrun) => Some(&overrun.job.spec),
+            _ => None,
+        }
+    }
+}

@@ -23,6 +23,13 @@ const MAX_WAIT: Duration = Duration::from_millis(500);
 #[error("cannot watch for changes: {0}")]
 pub struct WatchError(#[from] notify::Error);
 
+impl WatchError {
+    /// What to do about it.
+    pub(crate) fn hint(&self) -> String {
+        "on Linux, a full inotify table is the usual cause: raise fs.inotify.max_user_watches, or stop other watchers".into()
+    }
+}
+
 /// What counts as a change, by path. Paths are the form events arrive in: a canonical
 /// directory joined with the entry's name.
 #[derive(Debug, Default)]

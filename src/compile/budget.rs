@@ -55,6 +55,18 @@ pub struct Overrun {
     pub exceeded: Exceeded,
 }
 
+impl Overrun {
+    /// What to do about it.
+    pub(crate) fn hint(&self) -> String {
+        match self.exceeded {
+            Exceeded::Time { .. } => "a template that loops for this long is almost always a bug; if it is not, raise the limit with MEMHEAT_TYPST_SECONDS=N",
+            Exceeded::Allocation { .. } => "the system refused it; a template that needs this much memory at once is almost always a bug (a string or array repeated a huge number of times)",
+            Exceeded::Memory { .. } => "a template that needs this much memory is almost always a bug (`range` with a huge bound); if it is not, raise the limit with MEMHEAT_TYPST_MEMORY_MIB=N",
+        }
+        .into()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exceeded {
     Time {

@@ -46,6 +46,19 @@ pub enum ExportError {
     WouldOverwrite { output: PathBuf, input: PathBuf },
 }
 
+impl ExportError {
+    /// What to do about it, when there is something to say.
+    pub(crate) fn hint(&self) -> Option<String> {
+        Some(match self {
+            ExportError::BadOutput { hint, .. } => hint.clone(),
+            ExportError::PdfNeedsDate => "set it, e.g. to the last commit's time: SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)".into(),
+            ExportError::WouldOverwrite { .. } => "choose another `output.path` or -o; memheat never replaces a file it reads".into(),
+            ExportError::TooManyPixels { .. } => "lower `output.dpi` or --dpi; 300 is print quality".into(),
+            _ => return None,
+        })
+    }
+}
+
 /// A vector PDF with the fonts embedded. Byte-identical across runs: no
 /// clock, no version string; `SOURCE_DATE_EPOCH` sets a creation date.
 pub(crate) fn pdf(document: &PagedDocument, output: &Output) -> Result<Vec<u8>, ExportError> {

@@ -44,6 +44,34 @@ pub(crate) enum WalkError {
     },
 }
 
+/// An entry the walk could not list: a broken link (which counts, so its
+/// failed read is reported and its cell shows no data), nothing, or a
+/// warning (a symlink loop, an unreadable directory).
+fn unlisted(e: &walkdir::Error) -> Result<Option<PathBuf>, Warning> {
+    let Some(path) = e.path().map(Path::to_path_buf) else {
+        return Ok(None);
+    };
+    if let Some(ancestor) = e.loop_ancestor() {
+        return Err(Warning::new(
+            &path,
+            format!(
+                "is a symlink back to `{}`, which is being listed; not followed",
+                crate::paths::shown(ancestor)
+            ),
+        ));
+    }
+    let broken_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(&path).is_err();
+    if broken_link {
+        Ok(Some(path))
+    } else {
+        Err(Warning::new(
+            &path,
+            format!("cannot be listed ({e}); skipped"),
+        ))
+    }
+}
+
 /// Expands `pattern` (already joined to its base directory).
 pub(crate) fn expand(pattern: &str) -> Result<Listing, WalkError> {
     expand_within(pattern, MAX_ENTRIES, MAX_FILES)
@@ -103,32 +131,14 @@ fn expand_within(
         }
         let (path, is_dir) = match entry {
             Ok(entry) => (entry.path().to_path_buf(), entry.file_type().is_dir()),
-            Err(e) => {
-                let Some(path) = e.path().map(Path::to_path_buf) else {
-                    continue;
-                };
-                if let Some(ancestor) = e.loop_ancestor() {
-                    listing.warnings.push(Warning::new(
-                        &path,
-                        format!(
-                            "is a symlink back to `{}`, which is being listed; not followed",
-                            crate::paths::shown(ancestor)
-                        ),
-                    ));
+            Err(e) => match unlisted(&e) {
+                Ok(Some(broken_link)) => (broken_link, false),
+                Ok(None) => continue,
+                Err(warning) => {
+                    listing.warnings.push(warning);
                     continue;
                 }
-                let broken_link = std::fs::symlink_metadata(&path)
-                    .is_ok_and(|m| m.file_type().is_symlink())
-                    && std::fs::metadata(&path).is_err();
-                if !broken_link {
-                    listing.warnings.push(Warning::new(
-                        &path,
-                        format!("cannot be listed ({e}); skipped"),
-                    ));
-                    continue;
-                }
-                (path, false)
-            }
+            },
         };
         // `./x.json` would not match `*.json`.
         let path = match path.strip_prefix("./") {

@@ -13,10 +13,16 @@ pub(crate) fn with_extension(base: &Path, ext: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// An output base that names no file to write.
+#[derive(Debug)]
+pub(crate) struct BadBase {
+    pub(crate) message: String,
+    pub(crate) hint: String,
+}
+
 /// Checks an output base and drops an output extension the user gave
-/// (`-o out/fig.pdf` means `out/fig`, not `out/fig.pdf.pdf`). An error is
-/// (message, hint).
-pub(crate) fn output_base(base: &Path) -> Result<PathBuf, (String, String)> {
+/// (`-o out/fig.pdf` means `out/fig`, not `out/fig.pdf.pdf`).
+pub(crate) fn output_base(base: &Path) -> Result<PathBuf, BadBase> {
     let shown = base.display();
     let text = base.as_os_str().to_string_lossy();
     // The last component as written: `Path::file_name` of `out/.` is `out`,
@@ -24,20 +30,21 @@ pub(crate) fn output_base(base: &Path) -> Result<PathBuf, (String, String)> {
     let last = text.rsplit(std::path::is_separator).next().unwrap_or("");
     let name = base.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.is_empty() || last.is_empty() || last == "." || last == ".." {
-        return Err((
-            format!("output base `{shown}` has no file name"),
-            "give a path without extension, e.g. `figures/485B` for figures/485B.pdf and .png"
-                .into(),
-        ));
+        return Err(BadBase {
+            message: format!("output base `{shown}` has no file name"),
+            hint:
+                "give a path without extension, e.g. `figures/485B` for figures/485B.pdf and .png"
+                    .into(),
+        });
     }
     if name.ends_with('.') {
-        return Err((
-            format!("output base `{shown}` ends in `.`"),
-            format!(
+        return Err(BadBase {
+            message: format!("output base `{shown}` ends in `.`"),
+            hint: format!(
                 "the extension is added after a dot of its own: write `{}`",
                 base.with_file_name(name.trim_end_matches('.')).display()
             ),
-        ));
+        });
     }
     // `fig.PDF` is a PDF too: any case of a known extension is dropped.
     let stripped = Format::ALL.iter().find_map(|f| {
@@ -48,10 +55,10 @@ pub(crate) fn output_base(base: &Path) -> Result<PathBuf, (String, String)> {
     });
     Ok(match stripped {
         Some("") => {
-            return Err((
-                format!("output base `{shown}` is only an extension"),
-                "give a file name, e.g. `figures/485B`".into(),
-            ));
+            return Err(BadBase {
+                message: format!("output base `{shown}` is only an extension"),
+                hint: "give a file name, e.g. `figures/485B`".into(),
+            });
         }
         Some(stem) => base.with_file_name(stem),
         None => base.to_path_buf(),
@@ -169,7 +176,7 @@ mod tests {
             "out/fig..",
             "out/fig.pdf.",
         ] {
-            let (message, _) = output_base(Path::new(bad)).unwrap_err();
+            let message = output_base(Path::new(bad)).unwrap_err().message;
             assert!(message.starts_with("output base"), "{bad}: {message}");
         }
     }

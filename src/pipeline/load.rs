@@ -162,7 +162,7 @@ fn targets(
         (None, Some(p)) => (sources.dir_of(&keys).dir.join(p), true),
         (None, None) => (sources.spec().path.with_extension(""), false),
     };
-    let base = paths::output_base(&base).map_err(|(message, hint)| {
+    let base = paths::output_base(&base).map_err(|paths::BadBase { message, hint }| {
         if located {
             sources
                 .error(KeyError::new(&keys, message, Some(hint)))

@@ -3,8 +3,6 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::spec::Format;
-
 /// `fig.v2` + `pdf` is `fig.v2.pdf`, not `fig.pdf`.
 pub(crate) fn with_extension(base: &Path, ext: &str) -> PathBuf {
     let mut name = base.as_os_str().to_owned();
@@ -21,8 +19,9 @@ pub(crate) struct BadBase {
 }
 
 /// Checks an output base and drops an output extension the user gave
-/// (`-o out/fig.pdf` means `out/fig`, not `out/fig.pdf.pdf`).
-pub(crate) fn output_base(base: &Path) -> Result<PathBuf, BadBase> {
+/// (`-o out/fig.pdf` means `out/fig`, not `out/fig.pdf.pdf`); `extensions`
+/// are the output formats' (`pdf`, `png`, …).
+pub(crate) fn output_base(base: &Path, extensions: &[&str]) -> Result<PathBuf, BadBase> {
     let shown = base.display();
     let text = base.as_os_str().to_string_lossy();
     // The last component as written: `Path::file_name` of `out/.` is `out`,
@@ -47,10 +46,10 @@ pub(crate) fn output_base(base: &Path) -> Result<PathBuf, BadBase> {
         });
     }
     // `fig.PDF` is a PDF too: any case of a known extension is dropped.
-    let stripped = Format::ALL.iter().find_map(|f| {
-        let cut = name.len().checked_sub(f.extension().len() + 1)?;
+    let stripped = extensions.iter().find_map(|extension| {
+        let cut = name.len().checked_sub(extension.len() + 1)?;
         let (stem, ext) = (name.get(..cut)?, name.get(cut..)?);
-        ext.eq_ignore_ascii_case(&format!(".{}", f.extension()))
+        ext.eq_ignore_ascii_case(&format!(".{extension}"))
             .then_some(stem)
     });
     Ok(match stripped {
@@ -146,9 +145,11 @@ pub(crate) fn shown(path: &Path) -> String {
 mod tests {
     use super::*;
 
+    const EXTENSIONS: [&str; 5] = ["pdf", "png", "svg", "typ", "tex"];
+
     #[test]
     fn output_base_drops_an_output_extension_and_refuses_no_name() {
-        let ok = |s: &str| output_base(Path::new(s)).unwrap();
+        let ok = |s: &str| output_base(Path::new(s), &EXTENSIONS).unwrap();
         assert_eq!(ok("out/fig.pdf"), Path::new("out/fig"));
         assert_eq!(ok("out/fig.typ"), Path::new("out/fig"));
         assert_eq!(ok("out/fig.v2"), Path::new("out/fig.v2"));
@@ -176,7 +177,9 @@ mod tests {
             "out/fig..",
             "out/fig.pdf.",
         ] {
-            let message = output_base(Path::new(bad)).unwrap_err().message;
+            let message = output_base(Path::new(bad), &EXTENSIONS)
+                .unwrap_err()
+                .message;
             assert!(message.starts_with("output base"), "{bad}: {message}");
         }
     }

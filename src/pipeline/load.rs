@@ -162,15 +162,17 @@ fn targets(
         (None, Some(p)) => (sources.dir_of(&keys).dir.join(p), true),
         (None, None) => (sources.spec().path.with_extension(""), false),
     };
-    let base = paths::output_base(&base).map_err(|paths::BadBase { message, hint }| {
-        if located {
-            sources
-                .error(KeyError::new(&keys, message, Some(hint)))
-                .into()
-        } else {
-            Error::Export(ExportError::BadOutput { message, hint })
-        }
-    })?;
+    let extensions = Format::ALL.map(Format::extension);
+    let base =
+        paths::output_base(&base, &extensions).map_err(|paths::BadBase { message, hint }| {
+            if located {
+                sources
+                    .error(KeyError::new(&keys, message, Some(hint)))
+                    .into()
+            } else {
+                Error::Export(ExportError::BadOutput { message, hint })
+            }
+        })?;
     Ok(spec
         .output
         .formats

@@ -71,15 +71,9 @@ pub fn write(path: &Path, results: &[Result<Built, Box<Failed>>]) -> Result<(), 
     write_stamp(path, &merged, &written, started)
 }
 
-/// Writes the depfile `path` for outputs `written` that depend on `deps`:
-/// dated `started` (when the inputs began to be read), or, for a failed
-/// run (`None`), 1970.
-pub(crate) fn write_stamp(
-    path: &Path,
-    deps: &Deps,
-    written: &[PathBuf],
-    started: Option<std::time::SystemTime>,
-) -> Result<(), Error> {
+/// Whether `path` may be the depfile of `written`, which depend on
+/// `deps`: it must replace neither an output nor an input.
+pub(crate) fn check_stamp(path: &Path, deps: &Deps, written: &[PathBuf]) -> Result<(), Error> {
     if let Some(output) = crate::paths::clobbers(path, written) {
         return Err(ExportError::BadOutput {
             message: format!(
@@ -98,6 +92,19 @@ pub(crate) fn write_stamp(
         }
         .into());
     }
+    Ok(())
+}
+
+/// Writes the depfile `path` for outputs `written` that depend on `deps`:
+/// dated `started` (when the inputs began to be read), or, for a failed
+/// run (`None`), 1970.
+pub(crate) fn write_stamp(
+    path: &Path,
+    deps: &Deps,
+    written: &[PathBuf],
+    started: Option<std::time::SystemTime>,
+) -> Result<(), Error> {
+    check_stamp(path, deps, written)?;
     let date = started.unwrap_or(std::time::UNIX_EPOCH);
     let text = match render(path, deps) {
         Ok(text) => text,

@@ -100,15 +100,10 @@ pub(super) fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
     // The depfile is checked first: a path make cannot read, or a depfile
     // over an input, writes neither file.
     if let Some(deps) = &args.deps {
-        if let Some(input) = paths::clobbers(deps, &model.deps.files) {
-            let error = crate::export::ExportError::WouldOverwrite {
-                output: deps.clone(),
-                input,
-            };
-            return report(error.into(), format);
-        }
-        if let Err(e) = crate::deps::render(deps, &model.deps) {
-            return report(e.into(), format);
+        let checked = crate::deps::check_stamp(deps, &model.deps, &[path.to_path_buf()])
+            .and_then(|()| Ok(crate::deps::render(deps, &model.deps).map(drop)?));
+        if let Err(e) = checked {
+            return report(e, format);
         }
     }
     if !write_file(path, text.as_bytes(), &model.deps.files, format) {

@@ -358,12 +358,11 @@ fn from_table(
 /// (`status`, `state`, …), else the text column most of whose words name
 /// an outcome. The flag says the spec must name it.
 fn status_column(table: &TablePeek) -> Option<(String, bool)> {
-    let by_name = ["status", "state", "outcome", "result"];
-    if let Some(column) = table
-        .columns
-        .iter()
-        .find(|c| by_name.iter().any(|n| c.eq_ignore_ascii_case(n)))
-    {
+    if let Some(column) = table.columns.iter().find(|c| {
+        crate::input::STATUS_FIELDS
+            .iter()
+            .any(|n| c.eq_ignore_ascii_case(n))
+    }) {
         return Some((column.clone(), false));
     }
     table

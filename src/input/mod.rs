@@ -29,8 +29,8 @@ pub use cache::TraceCache;
 pub(crate) use path_fields::tokens as path_tokens;
 use read::{FileRuns, parse, runs};
 use status::load_logs;
-pub(crate) use status::status_lines;
 pub(crate) use status::{LogEntry, Status};
+pub(crate) use status::{STATUS_FIELDS, status_lines};
 
 use crate::progress::Report;
 use crate::spec::{BaseDir, Key, KeyError, Part, Sources, Units, X_DEFAULTS, Y_DEFAULTS};

@@ -19,7 +19,7 @@ use super::snapshot::{self, Snapshot};
 use super::tabular::{self as table, Limits, Table, Value};
 use super::trace::values::{Ranks, read_values, unreadable};
 use super::training_log::{Scanner, Theory, TrainingLog};
-use super::{LogEntry, Run, RunValues, Status, Unusable, path_fields};
+use super::{LogEntry, Run, RunValues, STATUS_FIELDS, Status, Unusable, path_fields};
 use crate::spec::{InputFormat, Inputs, Units};
 use crate::warning::Warning;
 
@@ -261,9 +261,6 @@ fn log_runs(
     out.runs.push(run(path, captures, content));
 }
 
-/// The columns a table's outcome may be in, unless `inputs.status` names one.
-const STATUS_COLUMNS: [&str; 4] = ["status", "state", "outcome", "result"];
-
 /// A table is a run per row: every cell a field of the run (a number as a
 /// number, so `tp` = `4.0` and `4` are one config), `inputs.actual` and
 /// `inputs.theory` its values, the status column its outcome.
@@ -317,7 +314,7 @@ fn table_runs(
     let theory = inputs.theory.as_deref().and_then(column);
     let status = match &inputs.status {
         Some(name) => column(name),
-        None => STATUS_COLUMNS.iter().find_map(|c| column(c)),
+        None => STATUS_FIELDS.iter().find_map(|c| column(c)),
     };
     out.records_outcomes = status.is_some();
     for row in &table.rows {

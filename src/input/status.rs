@@ -73,8 +73,9 @@ static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
 /// The `Config N` of the sweep script's logs, the order of re-runs.
 static SEQ: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bconfig\s+(\d+)\b").expect("the seq pattern is valid"));
-/// Fields whose value is the outcome, in a line read by tokens.
-const STATUS_FIELDS: [&str; 4] = ["status", "state", "outcome", "result"];
+/// Fields whose value is the outcome: in a line read by tokens, and the
+/// table columns read unless `inputs.status` names one.
+pub(crate) const STATUS_FIELDS: [&str; 4] = ["status", "state", "outcome", "result"];
 
 /// How a log's lines become entries: which config, which outcome.
 pub(crate) struct LineReader<'a> {

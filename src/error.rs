@@ -66,6 +66,22 @@ pub struct Failed {
     pub deps: Deps,
 }
 
+impl Failed {
+    /// `warnings` are those to print before the error; a strict-mode error
+    /// holds the warnings it is about, and prints them itself.
+    pub fn new(error: Error, warnings: Vec<Warning>, deps: Deps) -> Box<Failed> {
+        let warnings = match error {
+            Error::Strict(_) => vec![],
+            _ => warnings,
+        };
+        Box::new(Failed {
+            error,
+            warnings,
+            deps,
+        })
+    }
+}
+
 impl std::fmt::Display for Failed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.error.fmt(f)

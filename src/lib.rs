@@ -44,8 +44,8 @@ pub use error::{Error, Failed};
 pub use export::png as png_of;
 pub use input::TraceCache;
 pub use pipeline::{
-    BuildOptions, Built, Figure, MAX_PAGE_PT, MAX_PNG_PIXELS, Model, Output, Timings, build,
-    compile, compile_checked, load, render, write,
+    BuildOptions, Built, Figure, MAX_PAGE_PT, MAX_PNG_PIXELS, Model, Output, Rendered, Timings,
+    Written, build, compile, compile_checked, load, render, write,
 };
 pub use progress::{Progress, ProgressSink};
 pub use spec::{Set, Spec};

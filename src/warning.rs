@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::spec::Part;
 
-/// A problem with one input file; the build goes on.
+/// A problem with one input file; the build goes on. A record, not an
+/// enum like [`crate::Error`]: errors are typed because callers branch on
+/// them (hints, the spec key to point at), while nothing branches on a
+/// warning, which is only sorted, counted and printed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Warning {
     pub path: PathBuf,

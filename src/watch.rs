@@ -21,7 +21,15 @@ const MAX_WAIT: Duration = Duration::from_millis(500);
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot watch for changes: {0}")]
-pub struct WatchError(#[from] notify::Error);
+pub struct WatchError(notify::Error);
+
+// Not `#[from]`: the cause is in the message, and a `source()` as well
+// would print it twice in a report that walks the chain.
+impl From<notify::Error> for WatchError {
+    fn from(e: notify::Error) -> Self {
+        WatchError(e)
+    }
+}
 
 impl WatchError {
     /// What to do about it.

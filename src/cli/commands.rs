@@ -20,9 +20,9 @@ pub(super) fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
         .specs
         .par_iter()
         .map(|spec| {
-            let mut model = crate::load(spec, &options, &engine)?;
-            match crate::compile_checked(&mut model, &engine) {
-                Ok(_) => Ok(model.warnings),
+            let model = crate::load(spec, &options, &engine)?;
+            match crate::compile_checked(&model) {
+                Ok(figure) => Ok(model.warnings_with(&figure)),
                 Err(error) => Err(model.failed(error)),
             }
         })
@@ -63,7 +63,7 @@ pub(super) fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
     };
     let engine = Engine::default();
     let mut err = std::io::stderr().lock();
-    let mut model = match crate::load(&args.spec, &options, &engine) {
+    let model = match crate::load(&args.spec, &options, &engine) {
         Ok(model) => model,
         Err(failed) => {
             let _ = err.write_all(diag::failure(&failed, format).as_bytes());
@@ -78,8 +78,8 @@ pub(super) fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
         }
     };
     if model.strict && !model.warnings.is_empty() {
-        let warnings = std::mem::take(&mut model.warnings);
-        let failed = model.failed(crate::Error::Strict(warnings));
+        let error = crate::Error::Strict(model.warnings.clone());
+        let failed = model.failed(error);
         let _ = err.write_all(diag::failure(&failed, format).as_bytes());
         return false;
     }
@@ -93,7 +93,7 @@ pub(super) fn data(args: &DataArgs, format: DiagnosticFormat) -> bool {
         .name
         .clone()
         .unwrap_or_else(|| crate::numbers::default_name(&args.spec));
-    let text = crate::numbers::render(&model, data_format, &name);
+    let text = crate::numbers::render(model.data(&model.table), data_format, &name);
     let Some(path) = target else {
         return print(&text, format);
     };

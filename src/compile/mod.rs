@@ -29,16 +29,19 @@ pub(crate) mod budget;
 mod font_file;
 mod fonts;
 
-/// Fonts and the standard library, built once per process.
+/// Fonts and the standard library, built once per process. A clone is a
+/// handle on the same fonts and library, so a figure can keep the engine
+/// it compiles with.
+#[derive(Clone)]
 pub struct Engine {
     /// Typst's standard library takes most of a millisecond to build, and
     /// only a compile needs it: it is built on another core while the spec
     /// and the traces are read, and the first compile waits for it (or
     /// builds it, if that core has not got to it yet).
     library: Arc<OnceLock<LazyHash<Library>>>,
-    book: LazyHash<FontBook>,
+    book: Arc<LazyHash<FontBook>>,
     /// In the book's order.
-    faces: Vec<Face>,
+    faces: Arc<[Face]>,
 }
 
 impl Default for Engine {
@@ -66,7 +69,7 @@ impl Engine {
     /// This engine's fonts and `extra` after them: a family both have is
     /// taken from the embedded faces, which Typst finds first.
     pub fn with_fonts(&self, extra: Vec<Font>) -> Engine {
-        let mut faces = self.faces.clone();
+        let mut faces = self.faces.to_vec();
         faces.extend(extra.into_iter().map(Face::loaded));
         Engine::with_faces(Arc::clone(&self.library), faces)
     }
@@ -74,8 +77,10 @@ impl Engine {
     fn with_faces(library: Arc<OnceLock<LazyHash<Library>>>, faces: Vec<Face>) -> Engine {
         Engine {
             library,
-            book: LazyHash::new(FontBook::from_infos(faces.iter().map(|f| f.info.clone()))),
-            faces,
+            book: Arc::new(LazyHash::new(FontBook::from_infos(
+                faces.iter().map(|f| f.info.clone()),
+            ))),
+            faces: faces.into(),
         }
     }
 
@@ -92,7 +97,7 @@ impl Engine {
     pub fn variants(&self) -> Vec<String> {
         let mut styles: std::collections::BTreeMap<&str, Vec<(u16, u8, String)>> =
             std::collections::BTreeMap::new();
-        for face in &self.faces {
+        for face in self.faces.iter() {
             let info = &face.info;
             let italic = !matches!(info.variant.style, typst::text::FontStyle::Normal);
             let weight = info.variant.weight.to_number();

@@ -13,18 +13,17 @@ mod raster;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("PDF export failed: {0}")]
-    Pdf(String),
+    /// What typst-pdf said.
+    #[error("PDF export failed: {}", .0.join("; "))]
+    Pdf(Vec<String>),
     #[error(
         "PDF export failed: PDF/A needs a creation date, and memheat writes one only from SOURCE_DATE_EPOCH"
     )]
     PdfNeedsDate,
     #[error("PNG encoding failed: {0}")]
-    Png(#[from] png::EncodingError),
-    #[error("writing the Typst source failed: {0}")]
-    Typ(String),
-    #[error("SVG export failed: {0}")]
-    Svg(String),
+    Png(png::EncodingError),
+    #[error("SVG export failed: typst-svg wrote no <svg> element")]
+    SvgWithoutRoot,
     #[error(
         "the PNG would have {megapixels:.0} megapixels at {dpi} DPI, more than {} allowed",
         crate::MAX_PNG_PIXELS / 1e6
@@ -46,6 +45,14 @@ pub enum ExportError {
     WouldOverwrite { output: PathBuf, input: PathBuf },
 }
 
+// Not `#[from]`: the cause is in the message, and a `source()` as well
+// would print it twice in a report that walks the chain.
+impl From<png::EncodingError> for ExportError {
+    fn from(e: png::EncodingError) -> Self {
+        ExportError::Png(e)
+    }
+}
+
 impl ExportError {
     /// What to do about it, when there is something to say.
     pub(crate) fn hint(&self) -> Option<String> {
@@ -62,7 +69,7 @@ impl ExportError {
 /// A vector PDF with the fonts embedded. Byte-identical across runs: no
 /// clock, no version string; `SOURCE_DATE_EPOCH` sets a creation date.
 pub(crate) fn pdf(document: &PagedDocument, output: &Output) -> Result<Vec<u8>, ExportError> {
-    let fail = |messages: Vec<String>| ExportError::Pdf(messages.join("; "));
+    let fail = ExportError::Pdf;
     let mut standards = vec![match output.pdf_version {
         PdfVersion::V1_4 => PdfStandard::V_1_4,
         PdfVersion::V1_5 => PdfStandard::V_1_5,
@@ -135,7 +142,7 @@ pub(crate) fn svg(
     let at = svg
         .find("<svg")
         .and_then(|i| svg[i..].find('>').map(|j| i + j + 1));
-    let at = at.ok_or_else(|| ExportError::Svg("typst-svg wrote no <svg> element".into()))?;
+    let at = at.ok_or(ExportError::SvgWithoutRoot)?;
     Ok([&svg[..at], &text, &svg[at..]].concat().into_bytes())
 }
 

@@ -7,15 +7,26 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::Model;
 use crate::spec::{Mark, Spec};
 use crate::table::{self, Cell, CellState, Grid, Table};
+use std::path::Path;
 
 mod alt;
 mod tex;
 mod typst;
 
 pub(crate) use alt::describe;
+
+/// What the numbers are of: the spec (its units and decimals), where it
+/// is, and the table whose cells are printed. `memheat data` prints the
+/// table as loaded; a build's `tex` output, the table it compiled (which
+/// may be the compact form), so the text quotes what the figure shows.
+#[derive(Clone, Copy)]
+pub(crate) struct FigureData<'a> {
+    pub(crate) spec_path: &'a Path,
+    pub(crate) spec: &'a Spec,
+    pub(crate) table: &'a Table,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DataFormat {
@@ -263,8 +274,8 @@ fn printed(spec: &Spec, cell: &Cell) -> Vec<(String, String)> {
 /// whole figure), `panel=N` (each panel's), then each cell's.
 type Entries = Vec<(String, Vec<(String, String)>)>;
 
-fn entries(model: &Model, name: &str) -> Entries {
-    let (spec, table) = (&model.spec, &model.table);
+fn entries(data: FigureData<'_>, name: &str) -> Entries {
+    let (spec, table) = (&data.spec, &data.table);
     let all = places(table);
     let mut figure = vec![("name".to_string(), name.to_string())];
     figure.extend(Summary::of(&all).printed(spec));
@@ -292,14 +303,14 @@ const BUILT_IN: [&str; 8] = [
 
 /// The figure's numbers in `format`; `name` names the figure in the `tex`
 /// and `typst` formats.
-pub(crate) fn render(model: &Model, format: DataFormat, name: &str) -> String {
+pub(crate) fn render(data: FigureData<'_>, format: DataFormat, name: &str) -> String {
     match format {
-        DataFormat::Csv => csv(model, &rows(model)),
-        DataFormat::Json => json(model, rows(model)),
-        DataFormat::Tex => tex::macros(model, name, &entries(model, name)),
-        DataFormat::TexTable => tex::table(model),
-        DataFormat::Typst => typst::module(model, name, &entries(model, name)),
-        DataFormat::Alt => describe(&model.spec, &model.table) + "\n",
+        DataFormat::Csv => csv(data, &rows(data)),
+        DataFormat::Json => json(data, rows(data)),
+        DataFormat::Tex => tex::macros(data, name, &entries(data, name)),
+        DataFormat::TexTable => tex::table(data),
+        DataFormat::Typst => typst::module(data, name, &entries(data, name)),
+        DataFormat::Alt => describe(data.spec, data.table) + "\n",
     }
 }
 
@@ -368,12 +379,12 @@ struct Axis<'a> {
 }
 
 /// Rows top to bottom, cells left to right.
-fn rows(model: &Model) -> Vec<Row<'_>> {
-    let decimals = model.spec.cells.decimals;
-    let unit = model.spec.unit_suffix();
+fn rows(data: FigureData<'_>) -> Vec<Row<'_>> {
+    let decimals = data.spec.cells.decimals;
+    let unit = data.spec.unit_suffix();
     let amount = |v: Option<f64>| v.map(|v| format!("{}{unit}", table::fixed(v, decimals)));
     let mut rows = Vec::new();
-    for grid in model.table.grids() {
+    for grid in data.table.grids() {
         for (cells, y) in grid.rows.iter().zip(&grid.y.labels) {
             for (cell, x) in cells.iter().zip(&grid.x.labels) {
                 rows.push(Row {
@@ -386,10 +397,10 @@ fn rows(model: &Model) -> Vec<Row<'_>> {
     rows
 }
 
-fn json(model: &Model, rows: Vec<Row>) -> String {
-    let (table, units) = (&model.table, &model.spec.units);
+fn json(data: FigureData<'_>, rows: Vec<Row>) -> String {
+    let (table, units) = (&data.table, &data.spec.units);
     let document = Document {
-        spec: crate::paths::tidy(&model.spec_path).display().to_string(),
+        spec: crate::paths::tidy(data.spec_path).display().to_string(),
         units: Units {
             input: units.input.name(),
             display: units.display.name(),
@@ -462,8 +473,8 @@ fn marks(cell: &Cell) -> Vec<String> {
         .collect()
 }
 
-fn csv(model: &Model, rows: &[Row]) -> String {
-    let table = &model.table;
+fn csv(data: FigureData<'_>, rows: &[Row]) -> String {
+    let table = &data.table;
     let mut out = String::new();
     // A figure with panels says which panel each row is in, first.
     let panels = !table.panels.is_empty();

@@ -9,8 +9,7 @@
 //! error of LaTeX3's `\msg_expandable_error:nn`: an undefined control
 //! sequence whose context line shows the message), never empty text.
 
-use super::Entries;
-use crate::Model;
+use super::{Entries, FigureData};
 use crate::table::{Cell, Grid};
 
 /// The macros every file defines, globally (an `\input` inside a group
@@ -40,14 +39,14 @@ const PREAMBLE: &str = r"\long\gdef\memheatfirst#1#2{#1}%
 ";
 
 /// The `tex` format: the macros, then every value of the figure.
-pub(super) fn macros(model: &Model, name: &str, entries: &Entries) -> String {
+pub(super) fn macros(data: FigureData<'_>, name: &str, entries: &Entries) -> String {
     let mut out = format!(
         "% The numbers of figure `{}', from {} (memheat data --format tex).\n\
          % \\input this file (several such files may be), then write\n\
          % \\memheat{{NAME}}{{KEY}}{{FIELD}}, e.g. \\memheat{{485B}}{{tp=2,pp=64}}{{actual}},\n\
          % and \\memheatalt{{NAME}}; docs/paper.md lists the keys and fields.\n",
         comment(name),
-        comment(&crate::paths::shown(&model.spec_path)),
+        comment(&crate::paths::shown(data.spec_path)),
     );
     out.push_str(PREAMBLE);
     let name_part = csname(name);
@@ -68,8 +67,8 @@ pub(super) fn macros(model: &Model, name: &str, entries: &Entries) -> String {
 
 /// The `tex-table` format: each grid as a booktabs tabular, its cells as
 /// the figure writes them; a marked cell gets a letter, explained below.
-pub(super) fn table(model: &Model) -> String {
-    let table = &model.table;
+pub(super) fn table(data: FigureData<'_>) -> String {
+    let table = &data.table;
     // A letter for each mark the figure shows, in order of first sight.
     let mut marks: Vec<(&crate::table::CellMark, String)> = vec![];
     for cell in table.cells() {
@@ -91,7 +90,7 @@ pub(super) fn table(model: &Model) -> String {
     let mut out = format!(
         "% The grid of figure {}, as a booktabs tabular (memheat data --format tex-table).\n\
          % Needs \\usepackage{{booktabs}}.\n",
-        comment(&crate::paths::shown(&model.spec_path)),
+        comment(&crate::paths::shown(data.spec_path)),
     );
     let grids = table.grids();
     for (n, grid) in grids.iter().enumerate() {

@@ -3,11 +3,10 @@
 //! `memheat.at("tp=2,pp=64").actual`, `memheat.figure.alt`. Typst itself
 //! fails on an unknown key or field, naming it.
 
-use super::Entries;
-use crate::Model;
+use super::{Entries, FigureData};
 use crate::template::string_literal;
 
-pub(super) fn module(model: &Model, name: &str, entries: &Entries) -> String {
+pub(super) fn module(data: FigureData<'_>, name: &str, entries: &Entries) -> String {
     let one_line = |s: &str| s.replace(['\n', '\r'], " ");
     let mut out = format!(
         "// The numbers of figure {}, from {} (memheat data --format typst).\n\
@@ -15,7 +14,7 @@ pub(super) fn module(model: &Model, name: &str, entries: &Entries) -> String {
          // values are strings, as the figure prints them (docs/paper.md).\n\
          #let memheat = (\n",
         one_line(name),
-        one_line(&crate::paths::shown(&model.spec_path)),
+        one_line(&crate::paths::shown(data.spec_path)),
     );
     for (key, fields) in entries {
         out.push_str("  ");

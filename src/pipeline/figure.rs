@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::{Figure, Model};
-use crate::compile::{Compiled, Engine, Geometry};
+use super::{Figure, Model, Timings};
+use crate::compile::{Compiled, Geometry};
 use crate::spec::{Key, KeyError};
 use crate::table::{self, Table};
 use crate::{Error, Warning, numbers, template};
@@ -15,49 +15,53 @@ pub const MAX_PAGE_PT: f64 = 14_400.0;
 /// Fills the template and compiles it with Typst. When the built-in cell
 /// text is left to fit and its full form has to shrink, the compact form
 /// is compiled too, and the figure with the larger text is kept.
-pub fn compile(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
-    let fonts = model.fonts.clone();
-    let engine = fonts.as_deref().unwrap_or(engine);
-    let mut timings = std::mem::take(&mut model.timings);
+pub fn compile(model: &Model) -> Result<Figure, Error> {
+    let mut timings = Timings::default();
     let spec_name = model.spec_path.display().to_string();
-    let template = &model.template;
     let _watched = model.watched();
     let alt = numbers::describe(&model.spec, &model.table);
     let compile = |table: &Table| -> Result<Compiled, Error> {
-        let source = template::render(template, table, &spec_name, &alt, None)?;
+        let source = template::render(&model.template, table, &spec_name, &alt, None)?;
         let auto_size = (table.layout.width.is_none(), table.layout.height.is_none());
-        Ok(engine.compile(source, auto_size)?)
+        Ok(model.engine.compile(source, auto_size)?)
     };
-    let mut compiled = timings.time("compile", || compile(&model.table));
-    if let Ok(full) = &compiled
-        && full.geometry.text_scale < 1.0
+    let full = timings.time("compile", || compile(&model.table))?;
+    let mut compact_won = None;
+    if full.geometry.text_scale < 1.0
         && let Some(compact) = model.table.compact()
     {
-        match timings.time("compact", || compile(&compact)) {
-            Ok(smaller) if smaller.geometry.text_scale > full.geometry.text_scale => {
-                model.table = compact;
-                compiled = Ok(smaller);
-            }
-            Ok(_) => {}
-            Err(e) => compiled = Err(e),
+        let smaller = timings.time("compact", || compile(&compact))?;
+        if smaller.geometry.text_scale > full.geometry.text_scale {
+            compact_won = Some((smaller, compact));
         }
     }
-    model.timings = timings;
-    let compiled = compiled?;
-    check_size(&compiled, model)?;
-    let warnings = figure_warnings(&compiled, &model.table, &model.spec_path);
+    let (compiled, table) = compact_won.unwrap_or_else(|| (full, model.table.clone()));
+    check_size(&compiled, &table, model)?;
+    let warnings = figure_warnings(&compiled, &table, &model.spec_path);
+    // The page's snap is known only now that Typst has laid it out, so the
+    // source that reproduces the page on its own is a second filling.
+    let source = template::render(
+        &model.template,
+        &table,
+        &spec_name,
+        &alt,
+        Some(compiled.snap),
+    )?;
     Ok(Figure {
         compiled,
+        table,
         warnings,
         alt,
+        source,
+        timings,
     })
 }
 
 /// A page larger than PDF readers open, or cell text shrunk below
 /// `style.min-font-size`: an error at the key that fixed the size, saying
 /// what would fit.
-fn check_size(compiled: &Compiled, model: &Model) -> Result<(), Error> {
-    let (table, spec) = (&model.table, &model.spec);
+fn check_size(compiled: &Compiled, table: &Table, model: &Model) -> Result<(), Error> {
+    let spec = &model.spec;
     let g = &compiled.geometry;
     if g.page_width > MAX_PAGE_PT || g.page_height > MAX_PAGE_PT {
         return Err(Error::Figure {

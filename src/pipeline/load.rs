@@ -27,13 +27,7 @@ pub fn load(
         files: vec![spec_path.to_path_buf()],
         dirs: vec![],
     };
-    let fail = |error: Error, warnings: Vec<Warning>, deps: &Deps| {
-        Box::new(Failed {
-            error,
-            warnings,
-            deps: deps.clone(),
-        })
-    };
+    let fail = |error, warnings, deps: &Deps| Failed::new(error, warnings, deps.clone());
     let source = timings
         .time("read", || read_spec(spec_path))
         .map_err(|e| fail(e, vec![], &deps))?;
@@ -60,10 +54,9 @@ pub fn load(
         .time("fonts", || {
             add_fonts(&spec, &sources, options, engine, &mut deps, &mut warnings)
         })
-        .map_err(|e| fail(e, warnings.clone(), &deps))?
-        .map(std::sync::Arc::new);
-    let engine = fonts.as_deref().unwrap_or(engine);
-    check_font(&spec, &sources, engine).map_err(|e| fail(e, warnings.clone(), &deps))?;
+        .map_err(|e| fail(e, warnings.clone(), &deps))?;
+    let engine = fonts.unwrap_or_else(|| engine.clone());
+    check_font(&spec, &sources, &engine).map_err(|e| fail(e, warnings.clone(), &deps))?;
     let parts = spec.parts();
     let loaded = timings.time("load", || {
         load_sweeps(
@@ -82,7 +75,7 @@ pub fn load(
         .time("table", || table::build(&spec, &sweeps))
         .map_err(|e| fail(sources.error(e).into(), sorted(warnings.clone()), &deps))?;
     warnings.extend(table_warnings);
-    warnings.extend(missing_glyphs(&table, engine, spec_path));
+    warnings.extend(missing_glyphs(&table, &engine, spec_path));
     warnings.extend(
         table::grayscale_clashes(&spec, &table)
             .into_iter()
@@ -104,7 +97,7 @@ pub fn load(
         targets,
         timings,
         started,
-        fonts,
+        engine,
         sources,
     })
 }

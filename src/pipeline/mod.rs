@@ -16,6 +16,7 @@ pub use load::load;
 pub use outputs::{MAX_PNG_PIXELS, render, write};
 
 use crate::compile::{Compiled, Engine, Geometry};
+use crate::numbers::FigureData;
 use crate::progress::{ProgressSink, Report};
 use crate::spec::{Format, Set, Sources, Spec};
 use crate::table::Table;
@@ -47,33 +48,44 @@ pub struct Model {
     pub spec: Spec,
     pub table: Table,
     pub template: Template,
-    /// Sorted and deduplicated.
+    /// Loading's warnings, sorted and deduplicated.
     pub warnings: Vec<Warning>,
     pub deps: Deps,
     /// The files `build` writes, in the order of `output.formats`.
     pub targets: Vec<(Format, PathBuf)>,
     pub dpi: u32,
     pub strict: bool,
+    /// Loading's stages.
     pub timings: Timings,
     /// Just before the first input was opened, by the file system's clock:
     /// the date of what the build writes, so that an input changed while
     /// it was read is newer than the outputs (see `output::file_clock_now`).
     pub started: std::time::SystemTime,
-    /// The engine with the fonts of `fonts.paths` and `--font-path`, when
-    /// there are any.
-    pub fonts: Option<std::sync::Arc<Engine>>,
+    /// The engine this figure compiles with: the one `load` was given, or
+    /// a copy with the fonts of `fonts.paths` and `--font-path`.
+    pub engine: Engine,
     /// Where each key was written, for errors found by compiling.
     sources: Sources,
 }
 
 impl Model {
     /// This model's build failed with `error`: what it had read goes along.
-    pub fn failed(&mut self, error: Error) -> Box<Failed> {
-        Box::new(Failed {
-            error,
-            warnings: std::mem::take(&mut self.warnings),
-            deps: self.deps.clone(),
-        })
+    pub fn failed(self, error: Error) -> Box<Failed> {
+        Failed::new(error, self.warnings, self.deps)
+    }
+
+    /// Loading's warnings and `figure`'s, sorted and deduplicated.
+    pub fn warnings_with(&self, figure: &Figure) -> Vec<Warning> {
+        sorted([&self.warnings[..], &figure.warnings[..]].concat())
+    }
+
+    /// The numbers of `table`, which is this model's or its compact form.
+    pub(crate) fn data<'a>(&'a self, table: &'a Table) -> FigureData<'a> {
+        FigureData {
+            spec_path: &self.spec_path,
+            spec: &self.spec,
+            table,
+        }
     }
 
     /// Typst's work on this figure is bounded while the guard lives (see
@@ -86,12 +98,20 @@ impl Model {
     }
 }
 
-/// The compiled figure and the warnings compiling it gave.
+/// The compiled figure and what compiling it gave.
 pub struct Figure {
     pub compiled: Compiled,
+    /// The table compiled: the model's, or its compact form when that
+    /// let the cell text be larger.
+    pub table: Table,
+    /// Typst's warnings and text shrunk to fit; not the model's.
     pub warnings: Vec<Warning>,
     /// Its alternative text, in the PDF's tags and the SVG's `<desc>`.
     pub alt: String,
+    /// The Typst source that compiles on its own to this page: the `typ`
+    /// format.
+    pub source: String,
+    pub timings: Timings,
 }
 
 /// One rendered output, not yet written.
@@ -99,6 +119,21 @@ pub struct Figure {
 pub struct Output {
     pub path: PathBuf,
     pub bytes: Vec<u8>,
+}
+
+/// Every target's bytes, in the order of `output.formats`.
+#[derive(Debug)]
+pub struct Rendered {
+    pub outputs: Vec<Output>,
+    pub timings: Timings,
+}
+
+/// What writing did.
+#[derive(Debug)]
+pub struct Written {
+    /// The outputs that already held these bytes and were left alone.
+    pub unchanged: Vec<PathBuf>,
+    pub timings: Timings,
 }
 
 /// What a successful build did.
@@ -127,6 +162,12 @@ pub struct Timings {
 }
 
 impl Timings {
+    /// These stages, then `later`'s.
+    fn then(mut self, later: &Timings) -> Timings {
+        self.stages.extend_from_slice(&later.stages);
+        self
+    }
+
     fn time<T>(&mut self, stage: &'static str, f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let out = f();
@@ -154,42 +195,48 @@ fn build_reported(
     report: Report<'_>,
 ) -> Result<Built, Box<Failed>> {
     let start = Instant::now();
-    let mut model = load(spec_path, options, engine)?;
+    let model = load(spec_path, options, engine)?;
     report.stage("compiling", 0);
-    let figure = match compile_checked(&mut model, engine) {
+    let figure = match compile_checked(&model) {
         Ok(figure) => figure,
         Err(error) => return Err(model.failed(error)),
     };
+    let warnings = model.warnings_with(&figure);
+    let fail = |error: Error| Failed::new(error, warnings.clone(), model.deps.clone());
     report.stage("rendering", 0);
-    let outputs = render(&mut model, &figure).map_err(|e| model.failed(e))?;
-    if let Some(depfile) = &options.depfile
-        && let Err(e) = deps::render(depfile, &model.deps)
-    {
-        return Err(model.failed(e.into()));
+    let rendered = render(&model, &figure).map_err(fail)?;
+    if let Some(depfile) = &options.depfile {
+        deps::render(depfile, &model.deps).map_err(|e| fail(e.into()))?;
     }
     report.stage("writing", 0);
-    let unchanged = write(&mut model, &outputs).map_err(|e| model.failed(e))?;
-    model.timings.total = start.elapsed();
+    let written = write(&model, &rendered.outputs).map_err(fail)?;
+    let mut timings = model
+        .timings
+        .then(&figure.timings)
+        .then(&rendered.timings)
+        .then(&written.timings);
+    timings.total = start.elapsed();
     Ok(Built {
-        written: outputs.into_iter().map(|o| o.path).collect(),
-        unchanged,
+        written: rendered.outputs.into_iter().map(|o| o.path).collect(),
+        unchanged: written.unchanged,
         started: model.started,
-        warnings: model.warnings,
+        warnings,
         deps: model.deps,
-        table: model.table,
+        table: figure.table,
         geometry: figure.compiled.geometry,
-        timings: model.timings,
+        timings,
     })
 }
 
-/// [`compile`], then strict mode: the figure's warnings join the model's,
-/// and with `strict` any warning is an error.
-pub fn compile_checked(model: &mut Model, engine: &Engine) -> Result<Figure, Error> {
-    let mut figure = compile(model, engine)?;
-    model.warnings.append(&mut figure.warnings);
-    model.warnings = sorted(std::mem::take(&mut model.warnings));
-    if model.strict && !model.warnings.is_empty() {
-        return Err(Error::Strict(std::mem::take(&mut model.warnings)));
+/// [`compile`], then strict mode: with `strict`, any warning of the model
+/// or the figure is an error.
+pub fn compile_checked(model: &Model) -> Result<Figure, Error> {
+    let figure = compile(model)?;
+    if model.strict {
+        let warnings = model.warnings_with(&figure);
+        if !warnings.is_empty() {
+            return Err(Error::Strict(warnings));
+        }
     }
     Ok(figure)
 }

@@ -1,22 +1,22 @@
 //! The last stages: every format's bytes, rendered before anything is
 //! written, then written atomically.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{Figure, Model, Output};
+use super::{Figure, Model, Output, Rendered, Timings, Written};
 use crate::export::{self, ExportError};
 use crate::spec::Format;
-use crate::{Error, numbers, output, paths, table, template};
+use crate::{Error, numbers, output, paths, table};
 
 /// Largest PNG, in pixels.
 pub const MAX_PNG_PIXELS: f64 = 200e6;
 
 /// Every target's bytes, before anything is written, so a failure leaves
 /// the previous outputs as they were. Formats render on both cores.
-pub fn render(model: &mut Model, figure: &Figure) -> Result<Vec<Output>, Error> {
+pub fn render(model: &Model, figure: &Figure) -> Result<Rendered, Error> {
     let _watched = model.watched();
     let document = &figure.compiled.document;
     let rendered: Vec<_> = model
@@ -26,11 +26,11 @@ pub fn render(model: &mut Model, figure: &Figure) -> Result<Vec<Output>, Error> 
             let start = Instant::now();
             let bytes = match format {
                 Format::Pdf => export::pdf(document, &model.spec.output),
-                Format::Png => png(document, model),
-                Format::Svg => export::svg(document, &svg_title(model), &figure.alt),
-                Format::Typ => typ_source(model, figure),
+                Format::Png => png(document, model.dpi),
+                Format::Svg => export::svg(document, &svg_title(model, figure), &figure.alt),
+                Format::Typ => Ok(figure.source.clone().into_bytes()),
                 Format::Tex => Ok(numbers::render(
-                    model,
+                    model.data(&figure.table),
                     numbers::DataFormat::Tex,
                     &numbers::default_name(&model.spec_path),
                 )
@@ -39,62 +39,48 @@ pub fn render(model: &mut Model, figure: &Figure) -> Result<Vec<Output>, Error> 
             (format.extension(), path, bytes, start.elapsed())
         })
         .collect();
+    let mut timings = Timings::default();
     let mut outputs = Vec::with_capacity(rendered.len());
     for (stage, path, bytes, elapsed) in rendered {
-        model.timings.stages.push((stage, elapsed));
+        timings.stages.push((stage, elapsed));
         outputs.push(Output {
             path: path.clone(),
             bytes: bytes?,
         });
     }
-    Ok(outputs)
+    Ok(Rendered { outputs, timings })
 }
 
 /// The PNG, unless it would be too large to hold in memory sensibly.
-fn png(document: &typst_layout::PagedDocument, model: &Model) -> Result<Vec<u8>, ExportError> {
+fn png(document: &typst_layout::PagedDocument, dpi: u32) -> Result<Vec<u8>, ExportError> {
     let page = document.pages().first().ok_or(ExportError::NoPage)?;
-    let scale = f64::from(model.dpi) / 72.0;
+    let scale = f64::from(dpi) / 72.0;
     let pixels = (page.frame.width().to_pt() * scale).round()
         * (page.frame.height().to_pt() * scale).round();
     if pixels > MAX_PNG_PIXELS {
         return Err(ExportError::TooManyPixels {
             megapixels: pixels / 1e6,
-            dpi: model.dpi,
+            dpi,
         });
     }
-    export::png(document, model.dpi)
+    export::png(document, dpi)
 }
 
 /// The SVG's `<title>`: the figure's, else what its colours show.
-fn svg_title(model: &Model) -> String {
-    model
+fn svg_title(model: &Model, figure: &Figure) -> String {
+    figure
         .table
         .title
         .clone()
         .unwrap_or_else(|| table::color_title(&model.spec))
 }
 
-/// The Typst source again, with the page grown by the same snap as the
-/// compiled page, so that it compiles on its own to the same figure.
-fn typ_source(model: &Model, figure: &Figure) -> Result<Vec<u8>, ExportError> {
-    let snap = figure.compiled.snap;
-    template::render(
-        &model.template,
-        &model.table,
-        &model.spec_path.display().to_string(),
-        &figure.alt,
-        Some(snap),
-    )
-    .map(String::into_bytes)
-    .map_err(|e| ExportError::Typ(e.to_string()))
-}
-
 /// Writes every output that changed atomically, dated [`Model::started`],
 /// after making sure that none of them would replace a file the build
-/// read. Returns the outputs left alone because their bytes were the same.
-pub fn write(model: &mut Model, outputs: &[Output]) -> Result<Vec<PathBuf>, Error> {
-    let mut timings = std::mem::take(&mut model.timings);
-    let result = timings.time("write", || {
+/// read.
+pub fn write(model: &Model, outputs: &[Output]) -> Result<Written, Error> {
+    let mut timings = Timings::default();
+    let unchanged = timings.time("write", || {
         for output in outputs {
             if let Some(input) = paths::clobbers(&output.path, &model.deps.files) {
                 return Err(ExportError::WouldOverwrite {
@@ -108,7 +94,6 @@ pub fn write(model: &mut Model, outputs: &[Output]) -> Result<Vec<PathBuf>, Erro
             .map(|o| (o.path.as_path(), o.bytes.as_slice()))
             .collect();
         output::write_all(&files, Some(model.started))
-    });
-    model.timings = timings;
-    Ok(result?)
+    })?;
+    Ok(Written { unchanged, timings })
 }

@@ -147,7 +147,7 @@ pub(crate) struct OomEntry {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SnapshotError {
     #[error("cannot read the snapshot: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     #[error("the snapshot is larger than {0} bytes")]
     TooLarge(u64),
     /// The file's length.
@@ -164,7 +164,7 @@ pub(crate) enum SnapshotError {
     #[error("the pickle is too complex: {0} exceeds {1}")]
     TooComplex(&'static str, u64),
     #[error("cannot unpickle: {0}")]
-    Pickle(#[from] serde_pickle::Error),
+    Pickle(serde_pickle::Error),
     #[error("the snapshot is {0}, not a dict")]
     NotADict(&'static str),
     #[error("`{0}` has no `{1}`")]
@@ -190,6 +190,20 @@ pub(crate) enum SnapshotError {
         entry: usize,
         basis: &'static str,
     },
+}
+
+// Not `#[from]`: the cause is in the message, and a `source()` as well
+// would print it twice in a report that walks the chain.
+impl From<io::Error> for SnapshotError {
+    fn from(e: io::Error) -> Self {
+        SnapshotError::Io(e)
+    }
+}
+
+impl From<serde_pickle::Error> for SnapshotError {
+    fn from(e: serde_pickle::Error) -> Self {
+        SnapshotError::Pickle(e)
+    }
 }
 
 /// True when `head` (the file's first bytes) opens a pickle: `PROTO` 2 to 5, or the opening of a

@@ -109,150 +109,18 @@ fn spec_error_starting(spec: &str, head: &str) -> String {
 
 /// Writes `spec` into a fixture with one good trace, runs it, expects exit 1.
 pub fn spec_error(spec: &str) -> String {
+    spec_error_in("spec.yaml", spec)
+}
+
+/// [`spec_error`], with the spec in the file `name`.
+pub fn spec_error_in(name: &str, spec: &str) -> String {
     let f = Fixture::new();
     good(&f);
-    f.write("spec.yaml", spec);
-    let (code, stdout, stderr) = f.run(&["spec.yaml"]);
+    f.write(name, spec);
+    let (code, stdout, stderr) = f.run(&[name]);
     assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
     assert!(!f.path("out").exists(), "nothing is written on error");
     stderr
-}
-
-#[test]
-fn yaml_syntax_error() {
-    assert_eq!(
-        spec_error("inputs:\n  traces: [x\n"),
-        "error: did not find expected ',' or ']', while parsing a flow sequence
-  ┌─ spec.yaml:2:12
-  │
-2 │   traces: [x
-  │            ^
-
-"
-    );
-}
-
-#[test]
-fn unknown_key_suggests_the_closest() {
-    assert_eq!(
-        spec_error("inputs:\n  traces: traces/*.json\n  ranks: \"0\"\n"),
-        "error: inputs: unknown field `ranks`, expected one of `traces`, `format`, `filename`, `rank`, `actual`, `theory`, `newest-by`, `status`, `outcomes`, `logs`
-  ┌─ spec.yaml:3:3
-  │
-3 │   ranks: \"0\"
-  │   ^^^^^
-  │
-  = hint: did you mean `rank`?
-
-"
-    );
-}
-
-#[test]
-fn wrong_type() {
-    assert_eq!(
-        spec_error("inputs:\n  traces: traces/*.json\noutput:\n  dpi: high\n"),
-        "error: output.dpi: invalid type: string \"high\", expected u32
-  ┌─ spec.yaml:4:8
-  │
-4 │   dpi: high
-  │        ^^^^
-
-"
-    );
-}
-
-#[test]
-fn invalid_regex_says_what_is_wrong() {
-    assert_eq!(
-        spec_error("inputs:\n  traces: traces/*.json\n  filename: 'tp(?P<tp>\\d+'\n"),
-        "error: inputs: invalid regular expression `tp(?P<tp>\\d+`: unclosed group
-  ┌─ spec.yaml:3:14
-  │
-3 │   filename: 'tp(?P<tp>\\d+'
-  │              ^^^^^^^^^^^^
-
-"
-    );
-}
-
-#[test]
-fn pattern_without_an_axis_capture() {
-    assert_eq!(
-        spec_error("inputs:\n  traces: traces/*.json\n  filename: 'tp(?P<tp>\\d+)'\n"),
-        "error: pattern has no capture named `pp`, which an axis needs
-  ┌─ spec.yaml:3:13
-  │
-3 │   filename: 'tp(?P<tp>\\d+)'
-  │             ^^^^^^^^^^^^^^^
-  │
-  = hint: add a named group such as `(?P<pp>\\d+)`
-
-"
-    );
-}
-
-#[test]
-fn glob_without_match_names_the_directory() {
-    let stderr = spec_error("inputs:\n  traces: runs/*.json\n");
-    assert_eq!(
-        stderr,
-        "error: glob `runs/*.json` matches no file
-  ┌─ spec.yaml:2:11
-  │
-2 │   traces: runs/*.json
-  │           ^^^^^^^^^^^
-  │
-  = hint: it was resolved against `.` (the spec's directory)
-
-"
-    );
-}
-
-#[test]
-fn missing_log_file() {
-    spec_error_starting(
-        "inputs:\n  traces: traces/*.json\n  logs:\n    failure: logs/missing.log\n",
-        "error: glob `logs/missing.log` matches no file\n  ┌─ spec.yaml:4:14\n",
-    );
-}
-
-#[test]
-fn unknown_colour_map() {
-    let stderr = spec_error_starting(
-        "inputs:\n  traces: traces/*.json\ncolor:\n  map: jet\n",
-        "error: unknown colour map `jet`\n  ┌─ spec.yaml:4:8\n",
-    );
-    assert!(
-        stderr.contains("= hint: use one of memheat-reds, reds,"),
-        "{stderr}"
-    );
-}
-
-#[test]
-fn invalid_colour() {
-    assert_eq!(
-        spec_error("inputs:\n  traces: traces/*.json\nstyle:\n  gap-color: \"#12345\"\n"),
-        "error: style: invalid colour `#12345`: write it as `#rrggbb` or `#rgb` with hex digits
-  ┌─ spec.yaml:4:15
-  │
-4 │   gap-color: \"#12345\"
-  │               ^^^^^^
-
-"
-    );
-}
-
-#[test]
-fn unknown_font_is_an_error_listing_the_fonts() {
-    let stderr = spec_error_starting(
-        "inputs:\n  traces: traces/*.json\nstyle:\n  font: Helvetica\n",
-        "error: unknown font family `Helvetica`\n  ┌─ spec.yaml:4:9\n",
-    );
-    assert!(
-        stderr.contains("= hint: `TeX Gyre Heros` has the same metrics; memheat uses its embedded fonts and those in `fonts.paths` and --font-path, never the machine's; use one of: DejaVu Sans Mono, Libertinus Serif, New Computer Modern, New Computer Modern Math, TeX Gyre Heros, TeX Gyre Termes\n"),
-        "{stderr}"
-    );
 }
 
 #[test]

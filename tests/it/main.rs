@@ -17,6 +17,7 @@ mod inputs;
 mod numbers;
 mod panels;
 mod paper;
+mod snapshot;
 mod util;
 mod venues;
 mod watch;

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 
 use crate::export::ExportError;
 use crate::paths::tidy;
-use crate::{Built, Error, Failed};
 
 /// A path GNU make cannot read back as the same file name.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +33,16 @@ impl UnrepresentablePath {
     }
 }
 
+/// Why a depfile was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum DepfileError {
+    #[error(transparent)]
+    Path(#[from] UnrepresentablePath),
+    /// It would replace an input or an output, or writing it failed.
+    #[error(transparent)]
+    Write(#[from] ExportError),
+}
+
 /// What a figure depends on: every file read, and every directory a glob
 /// listed (adding or removing a matching file changes its mtime).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,36 +53,13 @@ pub struct Deps {
     pub dirs: Vec<PathBuf>,
 }
 
-/// Writes the depfile `path` of one run over `results` (one rule for
-/// all of them), dated as the module says. A build that failed has already
-/// reported its error; one that cannot be named leaves the old depfile's
-/// text, dated 1970.
-pub fn write(path: &Path, results: &[Result<Built, Box<Failed>>]) -> Result<(), Error> {
-    let mut merged = Deps::default();
-    let mut written: Vec<PathBuf> = vec![];
-    let mut started = vec![];
-    for result in results {
-        let deps = match result {
-            Ok(built) => {
-                written.extend(built.written.iter().cloned());
-                started.push(built.started);
-                &built.deps
-            }
-            Err(failed) => &failed.deps,
-        };
-        merged.files.extend(deps.files.iter().cloned());
-        merged.dirs.extend(deps.dirs.iter().cloned());
-    }
-    let started = match started.iter().min() {
-        Some(first) if started.len() == results.len() => Some(*first),
-        _ => None,
-    };
-    write_stamp(path, &merged, &written, started)
-}
-
 /// Whether `path` may be the depfile of `written`, which depend on
 /// `deps`: it must replace neither an output nor an input.
-pub(crate) fn check_stamp(path: &Path, deps: &Deps, written: &[PathBuf]) -> Result<(), Error> {
+pub(crate) fn check_stamp(
+    path: &Path,
+    deps: &Deps,
+    written: &[PathBuf],
+) -> Result<(), DepfileError> {
     if let Some(output) = crate::paths::clobbers(path, written) {
         return Err(ExportError::BadOutput {
             message: format!(
@@ -103,7 +89,7 @@ pub(crate) fn write_stamp(
     deps: &Deps,
     written: &[PathBuf],
     started: Option<std::time::SystemTime>,
-) -> Result<(), Error> {
+) -> Result<(), DepfileError> {
     check_stamp(path, deps, written)?;
     let date = started.unwrap_or(std::time::UNIX_EPOCH);
     let text = match render(path, deps) {

@@ -51,6 +51,17 @@ pub enum Error {
     },
 }
 
+// A depfile that would replace a file is refused as an output would be,
+// with the same message and hint.
+impl From<deps::DepfileError> for Error {
+    fn from(e: deps::DepfileError) -> Self {
+        match e {
+            deps::DepfileError::Path(e) => Error::Deps(e),
+            deps::DepfileError::Write(e) => Error::Export(e),
+        }
+    }
+}
+
 impl From<SpecError> for Error {
     fn from(e: SpecError) -> Self {
         Error::Spec(Box::new(e))
@@ -99,7 +110,7 @@ impl Error {
             Error::Budget(overrun) => vec![overrun.hint()],
             Error::Watch(e) => vec![e.hint()],
             Error::Deps(e) => vec![e.hint()],
-            Error::Init(e) => vec![e.hint()],
+            Error::Init(e) => e.hint().into_iter().collect(),
             _ => vec![],
         }
     }

@@ -39,13 +39,13 @@ mod watch;
 pub use cli::{Cli, run};
 pub use compile::budget::refused as allocation_refused;
 pub use compile::{Engine, Geometry};
-pub use deps::{Deps, write as write_depfile};
+pub use deps::Deps;
 pub use error::{Error, Failed};
-pub use export::png as png_of;
+pub use export::{MAX_PNG_PIXELS, png as png_of};
 pub use input::TraceCache;
 pub use pipeline::{
-    BuildOptions, Built, Figure, MAX_PAGE_PT, MAX_PNG_PIXELS, Model, Output, Rendered, Timings,
-    Written, build, compile, compile_checked, load, render, write,
+    BuildOptions, Built, Figure, MAX_PAGE_PT, Model, Output, Rendered, Timings, Written, build,
+    compile, compile_checked, load, render, write, write_depfile,
 };
 pub use progress::{Progress, ProgressSink};
 pub use spec::{Set, Spec};

@@ -209,7 +209,7 @@ fn report_builds(
         }
     }
     if let Some(path) = &args.deps
-        && let Err(e) = crate::deps::write(path, results)
+        && let Err(e) = crate::write_depfile(path, results)
     {
         all_ok &= report(e, format);
     }
@@ -223,7 +223,7 @@ pub(super) fn watch(args: &BuildArgs, format: DiagnosticFormat) -> bool {
     let engine = Engine::default();
     let mut watcher = match crate::watch::Watcher::new() {
         Ok(watcher) => watcher,
-        Err(e) => return report(e.into(), format),
+        Err(e) => return report(e, format),
     };
     // The status line names the outputs; the rounds print no `wrote` lines.
     let round_args = BuildArgs {
@@ -255,7 +255,7 @@ pub(super) fn watch(args: &BuildArgs, format: DiagnosticFormat) -> bool {
         typst::comemo::evict(10);
         let watching = match watcher.follow(deps, &outputs) {
             Ok(counts) => counts,
-            Err(e) => return report(e.into(), format),
+            Err(e) => return report(e, format),
         };
         if !ok || !args.quiet {
             eprintln!(
@@ -265,7 +265,7 @@ pub(super) fn watch(args: &BuildArgs, format: DiagnosticFormat) -> bool {
         }
         changed = match watcher.changed() {
             Ok(paths) => Some(paths),
-            Err(e) => return report(e.into(), format),
+            Err(e) => return report(e, format),
         };
     }
 }

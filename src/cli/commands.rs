@@ -2,6 +2,7 @@
 //! a figure.
 
 use std::io::Write as _;
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -11,12 +12,12 @@ use super::{
 use crate::compile::Engine;
 use crate::diag::{self, DiagnosticFormat};
 use crate::numbers::DataFormat;
-use crate::{BuildOptions, Failed, paths};
+use crate::{BuildOptions, Failed, Warning, paths};
 
 pub(super) fn check(args: &CheckArgs, format: DiagnosticFormat) -> bool {
     let options = args.overrides.options(args.strict);
     let engine = Engine::default();
-    let results: Vec<Result<Vec<crate::warning::Warning>, Box<Failed>>> = args
+    let results: Vec<Result<Vec<Warning>, Box<Failed>>> = args
         .specs
         .par_iter()
         .map(|spec| {
@@ -132,7 +133,12 @@ pub(super) fn init(args: &InitArgs, format: DiagnosticFormat) -> bool {
         }
     };
     match crate::init::init(&args.dir, args.output.as_deref(), args.force, &mut ask) {
-        Ok(done) => {
+        Ok(mut done) => {
+            if let Some(spec) = &done.spec {
+                done.warnings.extend(as_built(spec));
+                done.warnings.sort();
+                done.warnings.dedup();
+            }
             let _ = std::io::stderr().write_all(diag::warnings(&done.warnings, format).as_bytes());
             match &done.spec {
                 Some(spec) => {
@@ -146,8 +152,34 @@ pub(super) fn init(args: &InitArgs, format: DiagnosticFormat) -> bool {
             }
         }
         Err(failed) => {
+            let failed = Failed {
+                error: failed.error.into(),
+                warnings: failed.warnings,
+                deps: crate::Deps::default(),
+            };
             let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
             false
+        }
+    }
+}
+
+/// What a build of the new spec will say about its inputs: it is loaded
+/// as `memheat build` loads it, so a config the spec drops, or a sweep
+/// with no outcome source, is said now and not at the first build.
+fn as_built(spec: &Path) -> Vec<Warning> {
+    let engine = Engine::default();
+    match crate::load(spec, &crate::BuildOptions::default(), &engine) {
+        Ok(model) => model.warnings,
+        Err(failed) => {
+            let mut warnings = failed.warnings;
+            warnings.push(Warning::new(
+                spec,
+                format!(
+                    "`memheat build` will fail on this spec: {}; edit it as the comments say",
+                    failed.error
+                ),
+            ));
+            warnings
         }
     }
 }

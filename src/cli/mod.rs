@@ -311,7 +311,7 @@ fn stdout_written(result: std::io::Result<()>, format: DiagnosticFormat) -> bool
     match result {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
-        Err(e) => report(crate::export::ExportError::Stdout(e).into(), format),
+        Err(e) => report(crate::export::ExportError::Stdout(e), format),
     }
 }
 
@@ -333,14 +333,14 @@ fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf], format: DiagnosticF
     };
     match result {
         Ok(()) => true,
-        Err(e) => report(e.into(), format),
+        Err(e) => report(e, format),
     }
 }
 
 /// Prints an error that belongs to no spec's build; always `false`.
-fn report(error: crate::Error, format: DiagnosticFormat) -> bool {
+fn report(error: impl Into<crate::Error>, format: DiagnosticFormat) -> bool {
     let failed = Failed {
-        error,
+        error: error.into(),
         warnings: vec![],
         deps: crate::Deps::default(),
     };

@@ -26,7 +26,7 @@ pub enum ExportError {
     SvgWithoutRoot,
     #[error(
         "the PNG would have {megapixels:.0} megapixels at {dpi} DPI, more than {} allowed",
-        crate::MAX_PNG_PIXELS / 1e6
+        MAX_PNG_PIXELS / 1e6
     )]
     TooManyPixels { megapixels: f64, dpi: u32 },
     #[error("the figure has no page")]
@@ -163,9 +163,22 @@ fn xml_text(s: &str) -> String {
     out
 }
 
+/// Largest PNG, in pixels.
+pub const MAX_PNG_PIXELS: f64 = 200e6;
+
 /// A PNG of the page at `dpi`, with the DPI recorded in its pHYs chunk so
-/// LaTeX and viewers size it right (Typst's own encoder writes none).
+/// LaTeX and viewers size it right (Typst's own encoder writes none);
+/// refused before drawing when it would be larger than [`MAX_PNG_PIXELS`].
 pub fn png(document: &PagedDocument, dpi: u32) -> Result<Vec<u8>, ExportError> {
     let page = document.pages().first().ok_or(ExportError::NoPage)?;
+    let scale = f64::from(dpi) / 72.0;
+    let pixels = (page.frame.width().to_pt() * scale).round()
+        * (page.frame.height().to_pt() * scale).round();
+    if pixels > MAX_PNG_PIXELS {
+        return Err(ExportError::TooManyPixels {
+            megapixels: pixels / 1e6,
+            dpi,
+        });
+    }
     raster::png(page, dpi)
 }

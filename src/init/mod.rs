@@ -28,6 +28,7 @@ mod traces;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::export::ExportError;
 use crate::input::walk::WalkError;
 use crate::paths::shown;
 use crate::spec::Unit;
@@ -72,11 +73,14 @@ pub enum InitError {
         shown(input)
     )]
     WouldOverwrite { spec: PathBuf, input: PathBuf },
+    /// Writing the spec failed.
+    #[error(transparent)]
+    Write(#[from] ExportError),
 }
 
 impl InitError {
-    pub fn hint(&self) -> String {
-        match self {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
             InitError::Dir { .. } => {
                 "give the directory that holds the sweep's files, e.g. `memheat init runs/485B`".into()
             }
@@ -92,8 +96,17 @@ impl InitError {
             InitError::WouldOverwrite { .. } => {
                 "write the spec elsewhere with -o, e.g. `-o specs/sweep.yaml`".into()
             }
-        }
+            InitError::Write(e) => return e.hint(),
+        })
     }
+}
+
+/// Init failed with `error`, after finding `warnings` (files that could
+/// not be read).
+#[derive(Debug)]
+pub(crate) struct InitFailed {
+    pub(crate) error: InitError,
+    pub(crate) warnings: Vec<Warning>,
 }
 
 /// Writes a starter spec for the sweep in `dir` to `spec` (default:
@@ -106,7 +119,7 @@ pub(crate) fn init(
     spec: Option<&Path>,
     force: bool,
     ask: &mut dyn FnMut(&Question) -> usize,
-) -> Result<Initialized, Box<crate::Failed>> {
+) -> Result<Initialized, Box<InitFailed>> {
     let mut warnings = Vec::new();
     let result = write_spec(dir, spec, force, ask, &mut warnings);
     warnings.sort();
@@ -117,11 +130,7 @@ pub(crate) fn init(
             text,
             warnings,
         }),
-        Err(error) => Err(Box::new(crate::Failed {
-            error,
-            warnings,
-            deps: crate::Deps::default(),
-        })),
+        Err(error) => Err(Box::new(InitFailed { error, warnings })),
     }
 }
 
@@ -131,16 +140,16 @@ fn write_spec(
     force: bool,
     ask: &mut dyn FnMut(&Question) -> usize,
     warnings: &mut Vec<Warning>,
-) -> Result<(Option<PathBuf>, String), crate::Error> {
+) -> Result<(Option<PathBuf>, String), InitError> {
     let dir_abs = sweep_dir(dir)?;
     let to_stdout = spec == Some(Path::new("-"));
     let spec = spec.map_or_else(|| default_spec(&dir_abs), Path::to_path_buf);
     if !to_stdout && !force && std::fs::symlink_metadata(&spec).is_ok() {
-        return Err(InitError::Exists { spec }.into());
+        return Err(InitError::Exists { spec });
     }
     let files = list(dir, warnings)?;
     if !to_stdout && let Some(input) = crate::paths::clobbers(&spec, &files) {
-        return Err(InitError::WouldOverwrite { spec, input }.into());
+        return Err(InitError::WouldOverwrite { spec, input });
     }
     // Paths in a printed spec are relative to the working directory.
     let location = Location::new(dir, &dir_abs, if to_stdout { Path::new("") } else { &spec })?;
@@ -181,29 +190,7 @@ fn write_spec(
         return Ok((None, text));
     }
     crate::output::write_all(&[(&spec, text.as_bytes())], None)?;
-    warnings.extend(as_built(&spec));
     Ok((Some(spec), text))
-}
-
-/// What a build of the new spec will say about its inputs: it is loaded
-/// as `memheat build` loads it, so a config the spec drops, or a sweep
-/// with no outcome source, is said now and not at the first build.
-fn as_built(spec: &Path) -> Vec<Warning> {
-    let engine = crate::compile::Engine::default();
-    match crate::load(spec, &crate::BuildOptions::default(), &engine) {
-        Ok(model) => model.warnings,
-        Err(failed) => {
-            let mut warnings = failed.warnings;
-            warnings.push(Warning::new(
-                spec,
-                format!(
-                    "`memheat build` will fail on this spec: {}; edit it as the comments say",
-                    failed.error
-                ),
-            ));
-            warnings
-        }
-    }
 }
 
 /// `dir`, made absolute, once it is known to be a directory.

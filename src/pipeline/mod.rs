@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 pub use figure::{MAX_PAGE_PT, compile};
 pub use load::load;
-pub use outputs::{MAX_PNG_PIXELS, render, write};
+pub use outputs::{render, write};
 
 use crate::compile::{Compiled, Engine, Geometry};
 use crate::numbers::FigureData;
@@ -226,6 +226,33 @@ fn build_reported(
         geometry: figure.compiled.geometry,
         timings,
     })
+}
+
+/// Writes the depfile `path` of one run over `results` (one rule for all
+/// of them), dated as the `deps` module says. A build that failed has
+/// already reported its error; one that cannot be named leaves the old
+/// depfile's text, dated 1970.
+pub fn write_depfile(path: &Path, results: &[Result<Built, Box<Failed>>]) -> Result<(), Error> {
+    let mut merged = Deps::default();
+    let mut written: Vec<PathBuf> = vec![];
+    let mut started = vec![];
+    for result in results {
+        let deps = match result {
+            Ok(built) => {
+                written.extend(built.written.iter().cloned());
+                started.push(built.started);
+                &built.deps
+            }
+            Err(failed) => &failed.deps,
+        };
+        merged.files.extend(deps.files.iter().cloned());
+        merged.dirs.extend(deps.dirs.iter().cloned());
+    }
+    let started = match started.iter().min() {
+        Some(first) if started.len() == results.len() => Some(*first),
+        _ => None,
+    };
+    Ok(deps::write_stamp(path, &merged, &written, started)?)
 }
 
 /// [`compile`], then strict mode: with `strict`, any warning of the model

@@ -11,9 +11,6 @@ use crate::export::{self, ExportError};
 use crate::spec::Format;
 use crate::{Error, numbers, output, paths, table};
 
-/// Largest PNG, in pixels.
-pub const MAX_PNG_PIXELS: f64 = 200e6;
-
 /// Every target's bytes, before anything is written, so a failure leaves
 /// the previous outputs as they were. Formats render on both cores.
 pub fn render(model: &Model, figure: &Figure) -> Result<Rendered, Error> {
@@ -26,7 +23,7 @@ pub fn render(model: &Model, figure: &Figure) -> Result<Rendered, Error> {
             let start = Instant::now();
             let bytes = match format {
                 Format::Pdf => export::pdf(document, &model.spec.output),
-                Format::Png => png(document, model.dpi),
+                Format::Png => export::png(document, model.dpi),
                 Format::Svg => export::svg(document, &svg_title(model, figure), &figure.alt),
                 Format::Typ => Ok(figure.source.clone().into_bytes()),
                 Format::Tex => Ok(numbers::render(
@@ -49,21 +46,6 @@ pub fn render(model: &Model, figure: &Figure) -> Result<Rendered, Error> {
         });
     }
     Ok(Rendered { outputs, timings })
-}
-
-/// The PNG, unless it would be too large to hold in memory sensibly.
-fn png(document: &typst_layout::PagedDocument, dpi: u32) -> Result<Vec<u8>, ExportError> {
-    let page = document.pages().first().ok_or(ExportError::NoPage)?;
-    let scale = f64::from(dpi) / 72.0;
-    let pixels = (page.frame.width().to_pt() * scale).round()
-        * (page.frame.height().to_pt() * scale).round();
-    if pixels > MAX_PNG_PIXELS {
-        return Err(ExportError::TooManyPixels {
-            megapixels: pixels / 1e6,
-            dpi,
-        });
-    }
-    export::png(document, dpi)
 }
 
 /// The SVG's `<title>`: the figure's, else what its colours show.

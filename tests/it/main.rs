@@ -14,6 +14,7 @@ mod harden;
 mod hostile;
 mod init;
 mod inputs;
+mod layout;
 mod numbers;
 mod panels;
 mod paper;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use memheat::BuildOptions;
 use memheat::Engine;
 
-use crate::util::{Png, repo};
+use crate::util::{Png, bless, repo, yaml_files};
 
 /// Low enough that the references stay small, high enough that a moved
 /// label or a changed colour shows.
@@ -25,13 +25,7 @@ const CHANNEL_TOLERANCE: u8 = 24;
 const CHANGED_SHARE: f64 = 0.001;
 
 fn gallery() -> Vec<PathBuf> {
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(repo().join("specs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    specs.sort();
-    specs
+    yaml_files(&repo().join("specs"))
 }
 
 fn name(spec: &Path) -> String {
@@ -42,7 +36,7 @@ fn name(spec: &Path) -> String {
 fn golden_images_of_the_gallery() {
     let out = tempfile::tempdir().unwrap();
     let engine = Engine::default();
-    let bless = std::env::var_os("MEMHEAT_BLESS").is_some_and(|v| v == "1");
+    let bless = bless();
     let mut failures = vec![];
     for spec in gallery() {
         let name = name(&spec);

@@ -10,14 +10,10 @@
 //! `NAME.yaml` beside one good trace, and its stderr must be
 //! `NAME.stderr`. A new case is two files and no Rust.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::errors::spec_error_in;
-use crate::util::repo;
-
-fn bless() -> bool {
-    std::env::var_os("MEMHEAT_BLESS").is_some_and(|v| v == "1")
-}
+use crate::util::{bless, repo, yaml_files};
 
 /// `None` when `got` is the snapshot at `path` (or was just written as it),
 /// else why not.
@@ -54,19 +50,9 @@ pub fn assert_snapshot(name: &str, got: &str) {
     }
 }
 
-fn cases(dir: &str) -> Vec<PathBuf> {
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(repo().join("tests/snapshots").join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    specs.sort();
-    specs
-}
-
 #[test]
 fn snapshot_spec_errors() {
-    let specs = cases("spec-errors");
+    let specs = yaml_files(&repo().join("tests/snapshots/spec-errors"));
     assert!(specs.len() >= 10, "{specs:?}");
     let failures: Vec<String> = specs
         .iter()

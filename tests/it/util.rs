@@ -335,3 +335,20 @@ pub fn pdf_page_size(path: &Path) -> (f64, f64) {
         .collect();
     (b[2] - b[0], b[3] - b[1])
 }
+
+/// The `.yaml` files in `dir`, sorted.
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+/// Whether to rewrite the reference files (golden images, snapshots)
+/// instead of comparing with them: `MEMHEAT_BLESS=1`.
+pub fn bless() -> bool {
+    std::env::var_os("MEMHEAT_BLESS").is_some_and(|v| v == "1")
+}

@@ -152,11 +152,7 @@ pub(super) fn init(args: &InitArgs, format: DiagnosticFormat) -> bool {
             }
         }
         Err(failed) => {
-            let failed = Failed {
-                error: failed.error.into(),
-                warnings: failed.warnings,
-                deps: crate::Deps::default(),
-            };
+            let failed = Failed::new(failed.error.into(), failed.warnings, Default::default());
             let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
             false
         }

@@ -339,11 +339,7 @@ fn write_file(path: &Path, bytes: &[u8], inputs: &[PathBuf], format: DiagnosticF
 
 /// Prints an error that belongs to no spec's build; always `false`.
 fn report(error: impl Into<crate::Error>, format: DiagnosticFormat) -> bool {
-    let failed = Failed {
-        error: error.into(),
-        warnings: vec![],
-        deps: crate::Deps::default(),
-    };
+    let failed = Failed::new(error.into(), vec![], crate::Deps::default());
     let _ = std::io::stderr().write_all(diag::failure(&failed, format).as_bytes());
     false
 }

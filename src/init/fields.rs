@@ -66,7 +66,13 @@ pub(super) enum Role {
 fn score(name: &str, role: Role) -> u32 {
     let lower = name.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
-    let theoretical = has(&["theor", "expect", "estimat", "predict", "model", "plan"]);
+    // `est` only as a word of its own (`est_MB`, `mem-est`): inside a
+    // word it is `latest` or `test`.
+    let abbreviated = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| word == "est");
+    let theoretical =
+        abbreviated || has(&["theor", "expect", "estimat", "predict", "model", "plan"]);
     match role {
         Role::Actual if name == "peak_allocated_MB" => 100,
         Role::Actual if theoretical || !has(&["peak", "max"]) => 0,
@@ -222,6 +228,15 @@ mod tests {
             candidates(&f, 1, Role::Theory, None).0,
             ["max_expected_mem"]
         );
+    }
+
+    #[test]
+    fn est_as_a_word_is_an_estimate_and_inside_a_word_is_not() {
+        let f = fields(&[("peak_mem_MB", 1), ("est_MB", 1), ("latest_peak", 1)]);
+        assert_eq!(candidates(&f, 1, Role::Theory, None).0, ["est_MB"]);
+        let actual = candidates(&f, 1, Role::Actual, None).0;
+        assert!(actual.contains(&"latest_peak".to_string()), "{actual:?}");
+        assert!(!actual.contains(&"est_MB".to_string()), "{actual:?}");
     }
 
     #[test]

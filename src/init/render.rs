@@ -304,7 +304,7 @@ fn metrics(y: &mut Yaml, actual: &Choice, theory: Option<&Choice>, what: &str) {
         }
         None => y.comment(
             2,
-            &format!("No {what} names an estimate (theoretical, expected, estimated, predicted), so `theory` is left at its default name and each run is warned about until it names one of yours."),
+            &format!("No {what} names an estimate (theoretical, expected, estimated, predicted, est), so `theory` is left at its default name and no estimate is shown until it names one of yours."),
         ),
     }
 }
